@@ -1,0 +1,29 @@
+# GGUF Arena set-up: `make run` to use it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: venv models run test clean
+
+venv: $(VENV)/.installed
+
+# The stamp makes a second `make venv` instant; editing pyproject.toml reinstalls.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "GGUF Arena needs Python >= 3.11, but $(PYTHON) is " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[test]'
+	touch $@
+
+models: venv
+	$(PY) -m gui fetch-models
+
+run: venv models
+	$(PY) -m gui
+
+test: venv models
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache *.egg-info
+	find . -path ./models -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Plain-Python core: no Qt, no matplotlib; unit-testable headless."""
