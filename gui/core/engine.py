@@ -1,0 +1,281 @@
+"""The llama.cpp backend: the one module that imports llama_cpp, lazily, on the first load."""
+
+import codecs
+import ctypes
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+from gui.core.chat import NO_SYSTEM_ROLE, FormatChoice, StopStringFilter, choose_format, fold_system_prompt
+from gui.core.gguf_header import ModelCard, read_card
+from gui.core.load_errors import explain_load_failure
+from gui.core.metrics import StopReason
+from gui.core.params import LoadParams, SamplingParams
+
+log = logging.getLogger("gui.llama")
+
+# Models load one at a time: two loads at once double peak memory and muddle the captured log.
+_LOAD_LOCK = threading.Lock()
+_log_state = threading.local()
+_log_callback = None  # the ctypes callback must outlive every call llama.cpp makes to it
+_BUFFER_LINE = re.compile(r"(\S+) +(model|KV|compute|output) buffer size *= *([\d.]+) MiB")
+# ggml's levels: 1 debug, 2 info, 3 warn, 4 error; 5 continues the previous line's level.
+_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+_CONTINUE = 5
+
+
+class EngineError(Exception):
+    """A failure told in plain words: what went wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A ready model and what its load cost."""
+
+    card: ModelCard
+    load_s: float
+    model_bytes: int  # llama_model_size: the weights as llama.cpp holds them
+    unmapped_weight_bytes: int  # weight buffers outside the file mapping (repacked, offloaded)
+    context_bytes: int  # KV cache + compute + output buffers, from llama.cpp's log
+    n_ctx: int
+    chat_format: FormatChoice
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an answer ended, with llama.cpp's own counters for it."""
+
+    stop_reason: StopReason
+    prompt_tokens: int
+    prompt_eval_s: float
+    counter_eval_tokens: int
+    counter_eval_s: float
+    tail: str  # text held back at the end (an incomplete stop string or character), not a token
+
+
+def _install_log_callback(llama_cpp) -> None:
+    """Route llama.cpp's log into Python logging, and into the capture of the load under way."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def on_log(level: int, text: bytes, _user_data) -> None:
+        line = text.decode("utf-8", errors="replace")
+        captured = getattr(_log_state, "lines", None)
+        if captured is not None:
+            captured.append(line)
+        if level != _CONTINUE:
+            _log_state.level = _LEVELS.get(level, logging.INFO)
+        if line.strip():
+            log.log(getattr(_log_state, "level", logging.INFO), line.rstrip())
+
+    _log_callback = on_log
+    llama_cpp.llama_log_set(on_log, ctypes.c_void_p(0))
+
+
+def _buffer_bytes(lines: list[str]) -> tuple[int, int]:
+    """(weight bytes outside the mapping, context bytes) summed from llama.cpp's buffer-size lines."""
+    unmapped = context = 0.0
+    for line in lines:
+        match = _BUFFER_LINE.search(line)
+        if not match:
+            continue
+        where, kind, mib = match.groups()
+        if kind == "model":
+            if not where.endswith("_Mapped"):
+                unmapped += float(mib)
+        else:
+            context += float(mib)
+    return int(unmapped * 2**20), int(context * 2**20)
+
+
+class LlamaEngine:
+    """One model, owned by one thread for its whole life (load, generate, close)."""
+
+    def __init__(self):
+        self._llm = None
+        self._formatter = None
+        self._stops: list[str] = []
+        self._format_name: str | None = None
+        self.loaded: LoadedModel | None = None
+
+    def load(self, path: str, params: LoadParams, on_progress: Callable[[float], bool]) -> LoadedModel:
+        """Load `path`; `on_progress(fraction)` returning False cancels. Raises EngineError."""
+        self.close()
+        card = read_card(path)  # refuses a bad file before llama.cpp can abort the process on it
+        import llama_cpp
+        import llama_cpp.llama as llama_module
+
+        _install_log_callback(llama_cpp)
+        cancelled = False
+
+        @llama_cpp.llama_progress_callback
+        def progress(fraction: float, _user_data) -> bool:
+            nonlocal cancelled
+            cancelled = not on_progress(fraction)
+            return not cancelled
+
+        default_params = llama_module.llama_cpp.llama_model_default_params
+
+        def params_with_progress():
+            # Llama() takes no progress callback, but builds its model params from this function.
+            model_params = default_params()
+            model_params.progress_callback = progress
+            return model_params
+
+        with _LOAD_LOCK:
+            _log_state.lines = lines = []
+            llama_module.llama_cpp.llama_model_default_params = params_with_progress
+            started = time.perf_counter()
+            try:
+                llm = llama_cpp.Llama(
+                    model_path=path,
+                    n_ctx=params.n_ctx,
+                    n_threads=max(1, params.n_threads),
+                    n_threads_batch=max(1, params.n_threads),
+                    n_gpu_layers=params.n_gpu_layers,
+                    seed=0,
+                )
+            except (ValueError, RuntimeError) as error:
+                if cancelled:
+                    raise EngineError("Load cancelled.") from error
+                raise EngineError(explain_load_failure(path, lines)) from error
+            finally:
+                llama_module.llama_cpp.llama_model_default_params = default_params
+                _log_state.lines = None
+            load_s = time.perf_counter() - started
+        unmapped, context = _buffer_bytes(lines)
+        self._llm = llm
+        choice = self._set_chat_format(card, params.chat_format)
+        self.loaded = LoadedModel(
+            card=card,
+            load_s=load_s,
+            model_bytes=llama_cpp.llama_model_size(llm.model),
+            unmapped_weight_bytes=unmapped,
+            context_bytes=context,
+            n_ctx=llm.n_ctx(),
+            chat_format=choice,
+        )
+        return self.loaded
+
+    def set_chat_format(self, override: str | None) -> FormatChoice:
+        """Switch the loaded model's chat format (None: automatic) without reloading."""
+        choice = self._set_chat_format(self.loaded.card, override)
+        self.loaded = LoadedModel(**{**self.loaded.__dict__, "chat_format": choice})
+        return choice
+
+    def _set_chat_format(self, card: ModelCard, override: str | None) -> FormatChoice:
+        from llama_cpp import llama_chat_format
+
+        choice = choose_format(card.architecture, card.chat_template is not None, override)
+        self._format_name = choice.name
+        llm = self._llm
+        eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", errors="replace")
+        bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", errors="replace")
+        if choice.name is None:
+            self._formatter = llama_chat_format.Jinja2ChatFormatter(
+                template=card.chat_template, eos_token=eos, bos_token=bos
+            )
+        else:
+            self._formatter = getattr(llama_chat_format, "format_" + choice.name.replace("-", "_"))
+        return choice
+
+    def _prompt_tokens(self, messages: list[dict]) -> tuple[list[int], list[str]]:
+        """Render the chat format and tokenize it, special tokens included."""
+        import llama_cpp
+        from jinja2.exceptions import SecurityError, TemplateError
+
+        if self._format_name in NO_SYSTEM_ROLE:
+            messages = fold_system_prompt(messages)
+        try:
+            rendered = self._formatter(messages=messages)
+        except SecurityError as error:
+            raise EngineError(
+                "Chat template refused: it tried something unsafe. Pick a built-in chat format for this side."
+            ) from error
+        except (TemplateError, ValueError, TypeError) as error:
+            raise EngineError(
+                f"The chat template failed on this conversation ({error}). Start a new chat or pick a built-in format."
+            ) from error
+        stops = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        llm = self._llm
+        bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", errors="replace")
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        add_bos = llama_cpp.llama_vocab_get_add_bos(vocab) and not rendered.prompt.startswith(bos)
+        return llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=add_bos, special=True), stops
+
+    def generate(
+        self,
+        messages: list[dict],
+        sampling: SamplingParams,
+        n_threads: int,
+        should_stop: Callable[[], bool],
+    ) -> Generator[str, None, Outcome]:
+        """Yield the text of each generated token ("" while a character is incomplete); return the Outcome."""
+        import llama_cpp
+
+        llm = self._llm
+        if llm is None:
+            raise EngineError("No model is loaded on this side: pick a GGUF file first.")
+        tokens, stops = self._prompt_tokens(messages)
+        n_ctx = llm.n_ctx()
+        if len(tokens) >= n_ctx:
+            raise EngineError(
+                f"The conversation is {len(tokens)} tokens, more than this side's context of {n_ctx}: "
+                "start a new chat or raise the context size."
+            )
+        llama_cpp.llama_set_n_threads(llm.ctx, n_threads, n_threads)
+        llm.set_seed(sampling.seed)
+        llama_cpp.llama_perf_context_reset(llm.ctx)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stop_filter = StopStringFilter(stops)
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        reason = StopReason.MAX_TOKENS
+        produced = 0
+        for token in llm.generate(
+            tokens,
+            temp=sampling.temperature,
+            top_p=sampling.top_p,
+            top_k=sampling.top_k,
+            min_p=0.0,
+            repeat_penalty=sampling.repeat_penalty,
+        ):
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                reason = StopReason.END_OF_TEXT
+                break
+            produced += 1
+            text = stop_filter.feed(decoder.decode(llm.detokenize([token])))
+            yield text
+            if stop_filter.hit:
+                reason = StopReason.STOP_STRING
+                break
+            if should_stop():
+                reason = StopReason.STOPPED_BY_USER
+                break
+            if produced >= sampling.max_tokens:
+                break
+            if llm.n_tokens + 1 >= n_ctx:
+                reason = StopReason.CONTEXT_FULL
+                break
+        tail = "" if stop_filter.hit else stop_filter.flush() + decoder.decode(b"", final=True)
+        counters = llama_cpp.llama_perf_context(llm.ctx)
+        return Outcome(
+            stop_reason=reason,
+            prompt_tokens=counters.n_p_eval,
+            prompt_eval_s=counters.t_p_eval_ms / 1000,
+            counter_eval_tokens=counters.n_eval,
+            counter_eval_s=counters.t_eval_ms / 1000,
+            tail=tail,
+        )
+
+    def close(self) -> None:
+        """Free the model; call it on the owning thread."""
+        if self._llm is not None:
+            self._llm.close()
+        self._llm = None
+        self._formatter = None
+        self.loaded = None
