@@ -1,0 +1,198 @@
+"""One side of the arena, on the GUI thread: its worker thread, its conversation, its requests."""
+
+import asyncio
+import itertools
+import queue
+import threading
+import time
+
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
+
+from gui.bridge.worker import Answer, EngineWorker, GenerateRequest
+from gui.core.chat import Conversation
+from gui.core.metrics import TokenClock
+from gui.core.params import LoadParams, SamplingParams
+
+_request_ids = itertools.count(1)
+LIVE_INTERVAL_S = 1.0  # rates update about once a second: faster only makes the gauge flicker
+
+
+class Side(QObject):
+    """Commands go to the worker as queued signals; results come back as signals and futures.
+
+    Request ids make late output of a stopped or superseded request harmless.
+    """
+
+    loadProgressed = Signal(float)
+    loaded = Signal(object)
+    loadFailed = Signal(str)
+    formatChanged = Signal(object)
+    answerStarted = Signal(str)
+    textArrived = Signal(str)
+    liveUpdated = Signal(object)  # the request's TokenClock, sampled about once a second
+    answerFinished = Signal(object)
+
+    _loadRequested = Signal(int, str, object, object)
+    _formatRequested = Signal(object)
+    _generateRequested = Signal(object)
+
+    def __init__(self, name: str, engine, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.conversation = Conversation()
+        self.model = None  # the LoadedModel once loaded
+        self.path: str | None = None
+        self._tokens: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = QThread()
+        self._thread.setObjectName(f"engine-{name}")
+        self._worker = EngineWorker(engine, self._tokens)
+        self._worker.moveToThread(self._thread)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._loadRequested.connect(self._worker.load)
+        self._formatRequested.connect(self._worker.set_chat_format)
+        self._generateRequested.connect(self._worker.generate)
+        self._worker.loadProgressed.connect(self._on_load_progressed)
+        self._worker.loaded.connect(self._on_loaded)
+        self._worker.loadFailed.connect(self._on_load_failed)
+        self._worker.formatChanged.connect(self._on_format_changed)
+        self._worker.finished.connect(self._on_finished)
+        self._load_id = 0
+        self._load_cancel = threading.Event()
+        self._answer_id = 0
+        self._answer_cancel = threading.Event()
+        self._user_text = ""
+        self._clock: TokenClock | None = None
+        self._last_live = 0.0
+        self._futures: dict[int, asyncio.Future] = {}
+        self._thread.start()
+
+    @property
+    def loading(self) -> bool:
+        return self._load_id != 0
+
+    @property
+    def busy(self) -> bool:
+        return self._answer_id != 0
+
+    @property
+    def live_tokens(self) -> int:
+        """Tokens of the current (or last) answer that reached the GUI so far."""
+        return self._clock.count if self._clock is not None else 0
+
+    def load(self, path: str, params: LoadParams) -> None:
+        """Load `path` on the worker thread, replacing any model this side had."""
+        self.cancel_load()
+        self.model = None
+        self.path = path
+        self._load_id = next(_request_ids)
+        self._load_cancel = threading.Event()
+        self._loadRequested.emit(self._load_id, path, params, self._load_cancel)
+
+    def cancel_load(self) -> None:
+        """Abort the load under way; llama.cpp stops at its next progress report."""
+        self._load_cancel.set()
+
+    def set_chat_format(self, override: str | None) -> None:
+        """Use another chat format from the next request on."""
+        self._formatRequested.emit(override)
+
+    def ask(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool) -> int:
+        """Send the next user turn of this side's conversation; returns the request id."""
+        self.stop()
+        self._answer_id = request_id = next(_request_ids)
+        self._answer_cancel = threading.Event()
+        self._user_text = user_text
+        self._clock = None
+        self._last_live = 0.0  # the first token's figures (TTFT) show at once
+        messages = self.conversation.messages(sampling.system_prompt, user_text)
+        self.answerStarted.emit(user_text)
+        self._generateRequested.emit(
+            GenerateRequest(request_id, messages, sampling, n_threads, contended, self._answer_cancel)
+        )
+        return request_id
+
+    async def answer(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool) -> Answer:
+        """`ask`, then wait for the answer (stopped and failed answers included)."""
+        future = asyncio.get_running_loop().create_future()
+        self._futures[self.ask(user_text, sampling, n_threads, contended)] = future
+        return await future
+
+    def stop(self) -> None:
+        """Stop the answer under way; the worker sees it before its next token."""
+        self._answer_cancel.set()
+
+    def new_chat(self) -> None:
+        """Forget this side's conversation."""
+        self.stop()
+        self.conversation.clear()
+
+    def drain(self) -> None:
+        """Move queued tokens to the views; called by the pump on the GUI thread."""
+        texts = []
+        while True:
+            try:
+                event = self._tokens.get_nowait()
+            except queue.Empty:
+                break
+            if event.request_id != self._answer_id:
+                continue  # late output of a stopped request
+            if event.text is None:
+                self._clock = TokenClock(event.at)
+                continue
+            if event.is_token:
+                self._clock.tick(event.at)
+            texts.append(event.text)
+        text = "".join(texts)
+        if text:
+            self.textArrived.emit(text)
+        now = time.perf_counter()
+        if self._clock is not None and self._clock.count and now - self._last_live >= LIVE_INTERVAL_S:
+            self._last_live = now
+            self.liveUpdated.emit(self._clock)
+
+    def shutdown(self) -> None:
+        """Stop, quit, wait, free: the model is closed on its own thread before the thread ends."""
+        if not self._thread.isRunning():
+            return
+        self.cancel_load()
+        self.stop()
+        # Blocking: the worker finishes the token or load step in hand, then frees the model.
+        QMetaObject.invokeMethod(self._worker, "close", Qt.ConnectionType.BlockingQueuedConnection)
+        self._thread.quit()
+        self._thread.wait()
+
+    @Slot(int, float)
+    def _on_load_progressed(self, request_id: int, fraction: float) -> None:
+        if request_id == self._load_id:
+            self.loadProgressed.emit(fraction)
+
+    @Slot(int, object)
+    def _on_loaded(self, request_id: int, model) -> None:
+        if request_id != self._load_id:
+            return
+        self._load_id = 0
+        self.model = model
+        self.conversation.clear()
+        self.loaded.emit(model)
+
+    @Slot(int, str)
+    def _on_load_failed(self, request_id: int, message: str) -> None:
+        if request_id != self._load_id:
+            return
+        self._load_id = 0
+        self.loadFailed.emit(message)
+
+    @Slot(object)
+    def _on_format_changed(self, choice) -> None:
+        self.formatChanged.emit(choice)
+
+    @Slot(object)
+    def _on_finished(self, answer: Answer) -> None:
+        future = self._futures.pop(answer.request_id, None)
+        if answer.request_id == self._answer_id:
+            self.drain()  # the last tokens may still be queued behind this signal
+            self._answer_id = 0
+            self.conversation.record(self._user_text, answer.text if answer.stats.error is None else None)
+            self.answerFinished.emit(answer)
+        if future is not None and not future.done():
+            future.set_result(answer)

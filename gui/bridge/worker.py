@@ -1,0 +1,139 @@
+"""One engine on its own QThread: load, generate and close all happen on that thread."""
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from gui.core.engine import EngineError, Outcome
+from gui.core.metrics import GenerationStats, StopReason, TokenClock
+from gui.core.params import LoadParams, SamplingParams
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One side's finished (stopped or failed) answer to one request."""
+
+    request_id: int
+    text: str
+    stats: GenerationStats
+    counters: Outcome | None  # llama.cpp's own counters; None when the request failed
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """One answer asked of a worker; `cancel` is polled between tokens."""
+
+    request_id: int
+    messages: list[dict]
+    sampling: SamplingParams
+    n_threads: int
+    contended: bool
+    cancel: threading.Event
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """What the worker queues for the GUI: the request's start (text None), or text that arrived."""
+
+    request_id: int
+    text: str | None
+    at: float
+    is_token: bool = True  # False for text held back to the end, which is no token
+
+
+class EngineWorker(QObject):
+    """Runs one engine's calls on the thread it was moved to; tokens go to a queue, not to signals."""
+
+    loadProgressed = Signal(int, float)
+    loaded = Signal(int, object)
+    loadFailed = Signal(int, str)
+    formatChanged = Signal(object)
+    finished = Signal(object)
+    closed = Signal()
+
+    def __init__(self, engine, tokens: queue.SimpleQueue):
+        super().__init__()
+        self._engine = engine
+        self._tokens = tokens
+        self._first_after_load = False
+
+    @Slot(int, str, object, object)
+    def load(self, request_id: int, path: str, params: LoadParams, cancel: threading.Event) -> None:
+        """Load a model, reporting llama.cpp's progress; `cancel` aborts it."""
+
+        def on_progress(fraction: float) -> bool:
+            self.loadProgressed.emit(request_id, fraction)
+            return not cancel.is_set()
+
+        try:
+            loaded = self._engine.load(path, params, on_progress)
+        except EngineError as error:
+            self.loadFailed.emit(request_id, str(error))
+            return
+        self._first_after_load = True
+        self.loaded.emit(request_id, loaded)
+
+    @Slot(object)
+    def set_chat_format(self, override: str | None) -> None:
+        """Change the chat format of the loaded model."""
+        if self._engine.loaded is not None:
+            self.formatChanged.emit(self._engine.set_chat_format(override))
+
+    @Slot(object)
+    def generate(self, request: "GenerateRequest") -> None:
+        """Stream one answer into the token queue, then emit `finished` with its figures."""
+        request_id, sampling, n_threads, cancel = request.request_id, request.sampling, request.n_threads, request.cancel
+        started = time.perf_counter()
+        self._tokens.put(TokenEvent(request_id, None, started))
+        clock = TokenClock(started)
+        pieces: list[str] = []
+        first_after_load, self._first_after_load = self._first_after_load, False
+        counters = None
+        error = None
+        try:
+            stream = self._engine.generate(request.messages, sampling, n_threads, cancel.is_set)
+            while True:
+                try:
+                    text = next(stream)
+                except StopIteration as end:
+                    counters = end.value
+                    break
+                at = time.perf_counter()
+                clock.tick(at)
+                pieces.append(text)
+                self._tokens.put(TokenEvent(request_id, text, at))
+        except EngineError as failure:
+            error = str(failure)
+        except Exception as failure:  # noqa: BLE001 - llama.cpp failures must not kill the thread
+            error = f"The model failed while answering: {failure}. See the log for details."
+        if counters is not None and counters.tail:
+            pieces.append(counters.tail)
+            self._tokens.put(TokenEvent(request_id, counters.tail, time.perf_counter(), is_token=False))
+        ended = time.perf_counter()
+        stats = GenerationStats(
+            prompt_tokens=counters.prompt_tokens if counters else 0,
+            tokens=clock.count,
+            ttft_s=clock.ttft_s,
+            prompt_tps=(
+                counters.prompt_tokens / counters.prompt_eval_s
+                if counters and counters.prompt_eval_s > 0
+                else None
+            ),
+            decode_tps=clock.decode_tps,
+            elapsed_s=ended - started,
+            stop_reason=counters.stop_reason if counters else StopReason.ERROR,
+            threads=n_threads,
+            contended=request.contended,
+            first_after_load=first_after_load,
+            error=error,
+        )
+        self.finished.emit(Answer(request_id, "".join(pieces), stats, counters))
+
+    @Slot()
+    def close(self) -> None:
+        """Free the model on this thread."""
+        self._engine.close()
+        self.closed.emit()

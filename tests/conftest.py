@@ -1,0 +1,65 @@
+"""Shared fixtures: headless Qt, a temporary data directory, the real default pair, and no leftover threads."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+SMOLLM2 = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
+GEMMA3 = MODELS / "gemma-3-270m-q4_k_m.gguf"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """Every test writes into its own data directory, never the user's."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("GGUF_ARENA_DATA", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(monkeypatch):
+    """Fail a test that leaves a QThread running (as napari's conftest does)."""
+    try:
+        from PySide6.QtCore import QThread
+    except ImportError:
+        yield
+        return
+    started = []
+    original = QThread.start
+
+    def recording_start(self, *args):
+        started.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", recording_start)
+    yield
+    running = [thread.objectName() or repr(thread) for thread in started if thread.isRunning()]
+    for thread in started:
+        thread.quit()
+        thread.wait(5000)
+    assert not running, f"threads left running: {running}"
+
+
+@pytest.fixture(scope="session")
+def event_loop(qapp):
+    """One qasync loop for the session, as in the app (a loop per test upsets PySide at exit)."""
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+@pytest.fixture(scope="session")
+def default_pair() -> tuple[str, str]:
+    """The real default models; `make test` fetches them first, so their absence is a failure."""
+    missing = [p.name for p in (SMOLLM2, GEMMA3) if not p.is_file()]
+    if missing:
+        pytest.fail(f"default models missing from {MODELS}: {missing}; run `make models`")
+    return str(SMOLLM2), str(GEMMA3)

@@ -1,0 +1,82 @@
+"""A fake engine that plays back queued answers, for tests of the threads and the views."""
+
+import threading
+import time
+
+from gui.core.chat import FormatChoice
+from gui.core.engine import EngineError, LoadedModel, Outcome
+from gui.core.metrics import StopReason
+
+
+def fake_card(path: str = "/models/fake.gguf"):
+    """A ModelCard-shaped stand-in."""
+    from gui.core.gguf_header import ModelCard
+
+    return ModelCard(
+        path=path,
+        file_size=1000,
+        architecture="llama",
+        name="Fake",
+        parameter_count=1000,
+        quantization="Q4_1",
+        context_length=2048,
+        chat_template="{{ messages }}",
+    )
+
+
+class FakeEngine:
+    """Plays back queued answers token by token, at a set pace, and honours stop like the real one."""
+
+    def __init__(self, answers=(), token_delay_s: float = 0.0, load_delay_s: float = 0.0, fail_load: str | None = None):
+        self.answers = [list(a) for a in answers]
+        self.token_delay_s = token_delay_s
+        self.load_delay_s = load_delay_s
+        self.fail_load = fail_load
+        self.loaded = None
+        self.calls: list[tuple] = []
+        self.threads: set[str] = set()
+        self.closed = 0
+        self.tokens_after_stop = 0
+
+    def _note(self, *call):
+        self.calls.append(call)
+        self.threads.add(threading.current_thread().name)
+
+    def load(self, path, params, on_progress):
+        self._note("load", path)
+        for step in range(5):
+            time.sleep(self.load_delay_s / 5)
+            if not on_progress(step / 4):
+                raise EngineError("Load cancelled.")
+        if self.fail_load:
+            raise EngineError(self.fail_load)
+        self.loaded = LoadedModel(
+            card=fake_card(path), load_s=0.01, model_bytes=1000, unmapped_weight_bytes=0,
+            context_bytes=500, n_ctx=params.n_ctx, chat_format=FormatChoice(None, "Chat template: the file's own."),
+        )
+        return self.loaded
+
+    def set_chat_format(self, override):
+        self._note("format", override)
+        return FormatChoice(override, f"format {override}")
+
+    def generate(self, messages, sampling, n_threads, should_stop):
+        self._note("generate", messages, n_threads)
+        pieces = self.answers.pop(0) if self.answers else ["ok"]
+        reason = StopReason.END_OF_TEXT
+        for count, piece in enumerate(pieces, 1):
+            time.sleep(self.token_delay_s)
+            yield piece
+            if should_stop():
+                reason = StopReason.STOPPED_BY_USER
+                break
+            if count >= sampling.max_tokens:
+                reason = StopReason.MAX_TOKENS
+                break
+        return Outcome(reason, prompt_tokens=3, prompt_eval_s=0.001, counter_eval_tokens=count,
+                       counter_eval_s=0.01, tail="")
+
+    def close(self):
+        self._note("close")
+        self.closed += 1
+        self.loaded = None
