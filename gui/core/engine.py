@@ -10,7 +10,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from gui.core.chat import NO_SYSTEM_ROLE, FormatChoice, StopStringFilter, choose_format, fold_system_prompt
-from gui.core.gguf_header import ModelCard, read_card
+from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.load_errors import explain_load_failure
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
@@ -106,7 +106,10 @@ class LlamaEngine:
     def load(self, path: str, params: LoadParams, on_progress: Callable[[float], bool]) -> LoadedModel:
         """Load `path`; `on_progress(fraction)` returning False cancels. Raises EngineError."""
         self.close()
-        card = read_card(path)  # refuses a bad file before llama.cpp can abort the process on it
+        try:
+            card = read_card(path)  # refuses a bad file before llama.cpp can abort the process on it
+        except GGUFFileError as error:
+            raise EngineError(str(error)) from error
         import llama_cpp
         import llama_cpp.llama as llama_module
 
@@ -258,7 +261,7 @@ class LlamaEngine:
                 break
             if produced >= sampling.max_tokens:
                 break
-            if llm.n_tokens + 1 >= n_ctx:
+            if llm.n_tokens + 1 > n_ctx:  # no room left to decode the token just given
                 reason = StopReason.CONTEXT_FULL
                 break
         tail = "" if stop_filter.hit else stop_filter.flush() + decoder.decode(b"", final=True)

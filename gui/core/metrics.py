@@ -72,8 +72,7 @@ class TokenClock:
         drop = 0
         while drop < len(recent) and recent[drop] < cutoff:
             drop += 1
-        # Keep one token before the window: intervals, not points, make a rate.
-        del recent[: max(0, drop - 1)]
+        del recent[:drop]
         if len(recent) < 2 or recent[-1] == recent[0]:
             return None
         return (len(recent) - 1) / (recent[-1] - recent[0])
