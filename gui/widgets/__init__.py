@@ -1,0 +1,1 @@
+"""Views only: main window, answer panes, gauges, settings and the live rate chart."""

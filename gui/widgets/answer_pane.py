@@ -1,0 +1,376 @@
+"""One side of the arena: which file, what it is, its streamed answer and its gauges."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QMimeData, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QPalette, QTextCharFormat, QTextCursor, QTextOption
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.widgets.gauges import GaugePanel
+from gui.widgets.units import DASH, format_bytes, format_count
+
+if TYPE_CHECKING:
+    from gui.core.gguf_header import ModelCard
+
+_NO_CARD = "Choose a GGUF file above, browse for one, or drop one here."
+
+
+def _dropped_gguf(mime: QMimeData) -> str | None:
+    """The path of the single local .gguf file being dragged, else None."""
+    urls = mime.urls() if mime.hasUrls() else []
+    if len(urls) != 1 or not urls[0].isLocalFile():
+        return None
+    path = urls[0].toLocalFile()
+    return path if path.lower().endswith(".gguf") else None
+
+
+def _card_text(card: ModelCard) -> str:
+    """One line saying what a file is, from its header alone."""
+    parts = [card.architecture]
+    if card.parameter_count:
+        parts.append(f"{format_count(card.parameter_count)} params")
+    parts.append(card.quantization)
+    parts.append(format_bytes(card.file_size))
+    context = DASH if card.context_length is None else f"{card.context_length:,}"
+    parts.append(f"trained context {context}")
+    parts.append("chat template: in file" if card.chat_template else "chat template: none")
+    line = " · ".join(parts)
+    return f"{card.name} — {line}" if card.name else line
+
+
+class ChatView(QPlainTextEdit):
+    """The conversation of one side, appended to at the end as the answer streams."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setReadOnly(True)
+        # Insertions would otherwise pile up undo commands for a view nobody edits.
+        self.setUndoRedoEnabled(False)
+        # Drops belong to the pane (they choose a file), not to the text.
+        self.setAcceptDrops(False)
+        # JSON, URLs and code can run long without spaces: wrap them anywhere rather than scroll sideways.
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self._user = QTextCharFormat()
+        self._user.setFontWeight(QFont.Weight.Bold)
+        self._answer = QTextCharFormat()
+        self._note = QTextCharFormat()
+        self._note.setFontItalic(True)
+        self._note.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+
+    def _insert(self, text: str, char_format: QTextCharFormat) -> None:
+        bar = self.verticalScrollBar()
+        # Follow the stream only if the reader is already at the bottom; don't yank them back up.
+        following = bar.value() >= bar.maximum() - 2
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text, char_format)
+        if following:
+            bar.setValue(bar.maximum())
+
+    def begin_answer(self, user_text: str) -> None:
+        self._insert("You: ", self._user)
+        self._insert(f"{user_text}\n\n", self._answer)
+
+    def append_text(self, text: str) -> None:
+        self._insert(text, self._answer)
+
+    def end_answer(self, note: str) -> None:
+        self._insert(f"\n{note}\n\n" if note else "\n\n", self._note)
+
+
+class ErrorBanner(QFrame):
+    """A visible, selectable error that sits above the answer without replacing it."""
+
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        # Fixed colours on purpose: an error must read as an error in light and dark themes alike.
+        self.setStyleSheet(
+            "#errorBanner { background: #fdecea; border: 1px solid #e0a39f; border-radius: 4px; }"
+            "#errorBanner QLabel { color: #8b1a10; }"
+        )
+        self.label = QLabel()
+        self.label.setObjectName("errorMessage")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAccessibleName(f"{title} error")
+        self.dismiss = QToolButton()
+        self.dismiss.setText("✕")
+        self.dismiss.setAutoRaise(True)
+        self.dismiss.setToolTip("Dismiss")
+        self.dismiss.setAccessibleName(f"Dismiss the {title.lower()} error")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 4, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+
+class AnswerPane(QWidget):
+    """One side: file chooser, the file's card, chat format, load progress, answer, gauges.
+
+    Labels a caller may want to read are named (objectName): card, formatNote, loadProgress,
+    loadStatus, errorMessage.
+
+    Signals:
+        fileChosen(str): the user picked a file (list, dialog or drop); the path.
+        chatFormatChosen(str): the user picked a chat format; "" means automatic.
+        cancelLoadRequested(): the user wants the load in progress abandoned.
+    """
+
+    fileChosen = Signal(str)
+    chatFormatChosen = Signal(str)
+    cancelLoadRequested = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = title
+        self.setAcceptDrops(True)
+        side = title.lower()
+
+        self._title = QLabel(title)
+        title_font = self._title.font()
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.2)
+        self._title.setFont(title_font)
+        self.files = QComboBox()
+        self.files.setPlaceholderText("Choose a GGUF file…")
+        self.files.setAccessibleName(f"{title} model file")
+        self.files.setMinimumContentsLength(16)
+        self.files.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setAccessibleName(f"Browse for the {side} model file")
+        header = QHBoxLayout()
+        header.addWidget(self._title)
+        header.addWidget(self.files, 1)
+        header.addWidget(self.browse_button)
+
+        self._card = QLabel()
+        self._card.setObjectName("card")
+        self._card.setWordWrap(True)
+        self._card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._card.setAccessibleName(f"{title} file details")
+
+        self.chat_formats = QComboBox()
+        self.chat_formats.addItem("auto", "")
+        self.chat_formats.setAccessibleName(f"{title} chat format")
+        self.chat_formats.setToolTip("How the conversation is turned into the model's prompt")
+        self._format_note = QLabel()
+        self._format_note.setObjectName("formatNote")
+        self._format_note.setWordWrap(True)
+        self._format_note.setEnabled(False)  # dimmed: a remark, not a control
+        format_label = QLabel("Chat format")
+        format_label.setBuddy(self.chat_formats)
+        format_row = QHBoxLayout()
+        format_row.addWidget(format_label)
+        format_row.addWidget(self.chat_formats)
+        format_row.addWidget(self._format_note, 1)
+
+        self._progress = QProgressBar()
+        self._progress.setObjectName("loadProgress")
+        self._progress.setRange(0, 1000)
+        self._progress.setAccessibleName(f"{title} load progress")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName(f"Cancel loading the {side} model")
+        self._loaded = QLabel()
+        self._loaded.setObjectName("loadStatus")
+        self._loaded.setEnabled(False)
+        load_row = QHBoxLayout()
+        load_row.addWidget(self._loaded, 1)
+        load_row.addWidget(self._progress, 1)
+        load_row.addWidget(self.cancel_button)
+
+        self._error = ErrorBanner(title)
+        self.chat = ChatView()
+        self.chat.setAccessibleName(f"{title} answer")
+        self._gauges = GaugePanel()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(header)
+        layout.addWidget(self._card)
+        layout.addLayout(format_row)
+        layout.addLayout(load_row)
+        layout.addWidget(self._error)
+        layout.addWidget(self.chat, 1)
+        layout.addWidget(self._gauges)
+
+        QWidget.setTabOrder(self.files, self.browse_button)
+        QWidget.setTabOrder(self.browse_button, self.chat_formats)
+        QWidget.setTabOrder(self.chat_formats, self.cancel_button)
+        QWidget.setTabOrder(self.cancel_button, self._error.dismiss)
+        QWidget.setTabOrder(self._error.dismiss, self.chat)
+
+        self.files.currentIndexChanged.connect(self._on_file_index_changed)
+        self.browse_button.clicked.connect(self.browse)
+        self.chat_formats.currentIndexChanged.connect(self._on_format_index_changed)
+        self.cancel_button.clicked.connect(self.cancelLoadRequested)
+        self._error.dismiss.clicked.connect(self.clear_error)
+
+        self.clear_card()
+        self.set_loading(None)
+
+    @property
+    def gauges(self) -> GaugePanel:
+        return self._gauges
+
+    # File choice
+
+    @Slot(list, object)
+    def set_model_list(self, paths: list[str], current: str | None) -> None:
+        """Offer these files by name; select `current` (added if not among them). Emits nothing."""
+        with QSignalBlocker(self.files):
+            self.files.clear()
+            for path in paths:
+                self._add_file(path)
+            self._select_file(current)
+
+    def _add_file(self, path: str) -> int:
+        self.files.addItem(os.path.basename(path), path)
+        index = self.files.count() - 1
+        self.files.setItemData(index, path, Qt.ItemDataRole.ToolTipRole)
+        return index
+
+    def _select_file(self, path: str | None) -> None:
+        if path is None:
+            self.files.setCurrentIndex(-1)
+            return
+        index = self.files.findData(path)
+        self.files.setCurrentIndex(index if index >= 0 else self._add_file(path))
+
+    def _choose(self, path: str) -> None:
+        with QSignalBlocker(self.files):
+            self._select_file(path)
+        self.fileChosen.emit(path)
+
+    @Slot(int)
+    def _on_file_index_changed(self, index: int) -> None:
+        if index >= 0:
+            self.fileChosen.emit(self.files.itemData(index))
+
+    @Slot()
+    def browse(self) -> None:
+        """Ask for a .gguf file with the platform's dialog; choosing one emits fileChosen."""
+        current = self.files.currentData()
+        start = os.path.dirname(current) if current else ""
+        path, _ = QFileDialog.getOpenFileName(self, f"Open {self.title.lower()} model", start, "GGUF models (*.gguf)")
+        if path:
+            self._choose(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_gguf(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_gguf(event.mimeData())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self._choose(path)
+
+    # What the file is
+
+    @Slot(object)
+    def show_card(self, card: ModelCard) -> None:
+        """Say what the chosen file is, before it loads."""
+        self._card.setText(_card_text(card))
+        self._card.setToolTip(card.path)
+        self._card.setEnabled(True)
+
+    @Slot()
+    def clear_card(self) -> None:
+        self._card.setText(_NO_CARD)
+        self._card.setToolTip("")
+        self._card.setEnabled(False)
+
+    @Slot(list)
+    def set_chat_formats(self, names: list[str]) -> None:
+        """Offer "auto" plus these formats, keeping the current pick if it is still offered."""
+        current = self.chat_formats.currentData()
+        with QSignalBlocker(self.chat_formats):
+            self.chat_formats.clear()
+            self.chat_formats.addItem("auto", "")
+            for name in names:
+                self.chat_formats.addItem(name, name)
+            self.chat_formats.setCurrentIndex(max(0, self.chat_formats.findData(current)))
+
+    @Slot(str)
+    def set_format_note(self, text: str) -> None:
+        self._format_note.setText(text)
+
+    @Slot(int)
+    def _on_format_index_changed(self, index: int) -> None:
+        if index >= 0:
+            self.chatFormatChosen.emit(self.chat_formats.itemData(index))
+
+    # Loading
+
+    @Slot(object)
+    def set_loading(self, fraction: float | None) -> None:
+        """Show load progress (0..1) with a cancel button; None hides them."""
+        loading = fraction is not None
+        if loading:
+            self._progress.setValue(round(min(max(fraction, 0.0), 1.0) * 1000))
+        self._progress.setVisible(loading)
+        self.cancel_button.setVisible(loading)
+        # An empty status line would still take a row; show it only when it says something.
+        self._loaded.setVisible(not loading and bool(self._loaded.text()))
+
+    @Slot(str)
+    def set_loaded(self, text: str) -> None:
+        """End the load display with a one-line status, e.g. "loaded in 1.2 s"."""
+        self._loaded.setText(text)
+        self.set_loading(None)
+
+    # The conversation
+
+    @Slot(str)
+    def begin_answer(self, user_text: str) -> None:
+        self.chat.begin_answer(user_text)
+
+    @Slot(str)
+    def append_text(self, text: str) -> None:
+        self.chat.append_text(text)
+
+    @Slot(str)
+    def end_answer(self, note: str) -> None:
+        """Close the turn; a note such as "[stopped by user]" is shown dimmed."""
+        self.chat.end_answer(note)
+
+    @Slot()
+    def clear_chat(self) -> None:
+        self.chat.clear()
+
+    @Slot(str)
+    def show_error(self, message: str) -> None:
+        """Show an error above the answer; the conversation stays as it was."""
+        self._error.label.setText(message)
+        self._error.show()
+
+    def error_text(self) -> str:
+        """The error shown, or "" when there is none."""
+        return self._error.label.text() if not self._error.isHidden() else ""
+
+    @Slot()
+    def clear_error(self) -> None:
+        self._error.label.clear()
+        self._error.hide()
