@@ -146,7 +146,8 @@ class Side(QObject):
         if text:
             self.textArrived.emit(text)
         now = time.perf_counter()
-        if self._clock is not None and self._clock.count and now - self._last_live >= LIVE_INTERVAL_S:
+        streaming = self._answer_id != 0 and self._clock is not None and self._clock.count
+        if streaming and now - self._last_live >= LIVE_INTERVAL_S:
             self._last_live = now
             self.liveUpdated.emit(self._clock)
 

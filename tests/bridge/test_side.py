@@ -136,3 +136,16 @@ def test_shutdown_closes_the_model_on_its_thread_and_ends_the_thread(qtbot):
     assert not side._thread.isRunning()
     assert engine.closed == 1
     assert "MainThread" not in engine.threads
+
+
+def test_live_figures_stop_when_the_answer_ends(qtbot, make_side):
+    side = make_side(FakeEngine([["x"] * 30], token_delay_s=0.01))
+    load(qtbot, side)
+    live = []
+    side.liveUpdated.connect(live.append)
+    with qtbot.waitSignal(side.answerFinished, timeout=5000):
+        side.ask("go", SamplingParams(), 1, False)
+    assert live, "the first token's figures are shown at once"
+    live.clear()
+    qtbot.wait(1300)
+    assert live == []

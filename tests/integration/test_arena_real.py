@@ -1,0 +1,97 @@
+"""The whole app on the real default pair, offscreen: both stream, Esc-stop, a bad file beside a working side."""
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gui.app import Arena
+from gui.bridge.rounds import PARALLEL, SEQUENTIAL
+from gui.core.metrics import StopReason
+from gui.widgets.main_window import MainWindow
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def arena(qtbot, event_loop):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    made = Arena(window)
+    yield made
+    made.shutdown()
+
+
+def load_pair(qtbot, arena, left, right):
+    with qtbot.waitSignals([arena.sides[0].loaded, arena.sides[1].loaded], timeout=120_000):
+        arena.load_pair(left, right)
+
+
+
+@pytest.mark.parametrize("mode", [PARALLEL, SEQUENTIAL])
+def test_both_sides_stream_into_their_panes(qtbot, arena, event_loop, default_pair, mode):
+    load_pair(qtbot, arena, *default_pair)
+    arena.window.settings.set_mode(mode)
+    answers = event_loop.run_until_complete(arena.send("What is 2 + 2?"))
+    for answer, pane in zip(answers, arena.window.panes):
+        assert answer.stats.error is None
+        assert answer.stats.tokens > 0 and answer.stats.decode_tps > 0
+        assert answer.stats.contended is (mode == PARALLEL)
+        assert answer.text.strip() and answer.text.strip()[:20] in pane.chat.toPlainText()
+
+
+def test_stop_ends_both_answers(qtbot, arena, event_loop, default_pair):
+    load_pair(qtbot, arena, *default_pair)
+    arena.window.settings.set_mode(PARALLEL)
+
+    async def stop_when_streaming():
+        task = arena.send("Write a long story about a lighthouse keeper.")
+        while min(side.live_tokens for side in arena.sides) < 3 and not task.done():
+            await asyncio.sleep(0.01)
+        arena.stop()
+        return await task
+
+    answers = event_loop.run_until_complete(stop_when_streaming())
+    assert [a.stats.stop_reason for a in answers] == [StopReason.STOPPED_BY_USER] * 2
+
+
+def test_a_bad_file_on_one_side_leaves_the_other_streaming(qtbot, arena, event_loop, default_pair, tmp_path):
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("these are my notes, not a model")
+    with qtbot.waitSignal(arena.sides[1].loaded, timeout=120_000):
+        arena.load_pair(str(bad), default_pair[1])
+    assert "not a GGUF" in arena.window.left.error_text()
+    answers = event_loop.run_until_complete(arena.send("Hello"))
+    assert answers[0] is None
+    assert answers[1].stats.tokens > 0 and answers[1].stats.error is None
+
+
+def test_smoke_command_writes_screenshot_and_metrics(default_pair, tmp_path, data_dir):
+    out = tmp_path / "smoke"
+    done = subprocess.run(
+        [sys.executable, "-m", "gui", "smoke", "--out", str(out), "--mode", "sequential"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["mode"] == "sequential"
+    for side in report["sides"]:
+        assert side["error"] is None
+        assert side["tokens"] > 0 and side["decode_tps"] > 0 and side["memory_bytes"] > 0
+    assert (out / "screenshot.png").stat().st_size > 10_000
+    assert "decode t/s" in done.stdout
+
+
+def test_smoke_command_fails_when_a_side_fails(default_pair, tmp_path):
+    missing = tmp_path / "gone.gguf"
+    out = tmp_path / "smoke"
+    done = subprocess.run(
+        [sys.executable, "-m", "gui", "smoke", "--out", str(out), "--left", str(missing)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 1
+    report = json.loads((out / "metrics.json").read_text())
+    assert "not found" in report["sides"][0]["error"]
+    assert report["sides"][1]["error"] is None and report["sides"][1]["tokens"] > 0
