@@ -30,6 +30,15 @@ def load_pair(qtbot, arena, left, right):
 
 
 
+def test_models_load_one_at_a_time(qtbot, arena, default_pair):
+    order = []
+    for index, side in enumerate(arena.sides):
+        side.loadProgressed.connect(lambda fraction, i=index: order.append(i))
+    load_pair(qtbot, arena, *default_pair)
+    switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
+    assert set(order) == {0, 1} and switches == 1
+
+
 @pytest.mark.parametrize("mode", [PARALLEL, SEQUENTIAL])
 def test_both_sides_stream_into_their_panes(qtbot, arena, event_loop, default_pair, mode):
     load_pair(qtbot, arena, *default_pair)

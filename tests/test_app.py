@@ -1,0 +1,64 @@
+"""The composition root with fake engines: file choice, refusals, a round into the panes, new chat."""
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from fakes import FakeEngine
+from gguf_files import write_giant, write_gguf
+from gui.app import Arena
+from gui.widgets.main_window import MainWindow
+
+
+@pytest.fixture
+def arena(qtbot, event_loop):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    engines = (FakeEngine([["Hi", " there"]], token_delay_s=0.01), FakeEngine([["Hello"]], token_delay_s=0.01))
+    made = Arena(window, engines)
+    yield made
+    made.shutdown()
+
+
+def label(widget, name: str) -> str:
+    return widget.findChild(QLabel, name).text()
+
+
+def test_a_file_larger_than_free_memory_is_refused_before_loading(arena, tmp_path):
+    giant = write_giant(tmp_path / "giant.gguf", 8 * 2**30)  # 32 GiB of F32, sparse on disk
+    assert not arena.choose_file(0, str(giant))
+    error = arena.window.left.error_text()
+    assert "giant.gguf" in error and "GiB" in error and "free" in error
+    assert not arena.sides[0].loading and arena.sides[0].model is None
+
+
+def test_a_directory_is_refused_with_its_reason(arena, tmp_path):
+    assert not arena.choose_file(1, str(tmp_path))
+    assert "directory" in arena.window.right.error_text()
+
+
+def test_a_good_file_shows_its_card_then_loads(qtbot, arena, tmp_path):
+    tiny = write_gguf(tmp_path / "tiny.gguf")
+    with qtbot.waitSignal(arena.sides[0].loaded, timeout=5000):
+        assert arena.choose_file(0, str(tiny))
+        assert "llama" in label(arena.window.left, "card")
+    assert "loaded in" in label(arena.window.left, "loadStatus")
+    assert arena.window.left.files.currentData() == str(tiny)
+
+
+def test_send_with_no_model_loaded_says_what_to_do(arena):
+    arena.window.sendRequested.emit("hello")
+    assert "No model is loaded" in arena.window.statusBar().currentMessage()
+
+
+def test_a_round_fills_both_panes_and_new_chat_clears_them(qtbot, arena, event_loop, tmp_path):
+    tiny = write_gguf(tmp_path / "tiny.gguf")
+    with qtbot.waitSignals([arena.sides[0].loaded, arena.sides[1].loaded], timeout=5000):
+        arena.load_pair(str(tiny), str(tiny))
+    event_loop.run_until_complete(arena.send("greet me"))
+    left, right = arena.window.panes
+    assert "greet me" in left.chat.toPlainText() and "Hi there" in left.chat.toPlainText()
+    assert "Hello" in right.chat.toPlainText()
+    assert label(left, "stop") == "end of text"
+    arena.window.newChatRequested.emit()
+    assert left.chat.toPlainText() == "" and right.chat.toPlainText() == ""
+    assert arena.sides[0].conversation.turns == []
