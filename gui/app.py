@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import ctypes.util
 import logging
 import logging.handlers
 import os
@@ -198,6 +199,8 @@ class Arena(QObject):
         stats = answer.stats
         pane.end_answer(f"[{stats.stop_reason.value}]")
         pane.gauges.set_final(stats)
+        if stats.decode_tps is not None:  # a short answer may end before its first live update
+            self.window.chart.add_point(index, stats.elapsed_s, stats.decode_tps)
         if stats.error:
             pane.show_error(stats.error)
 
@@ -235,6 +238,28 @@ def has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+# The system libraries Qt's X11 plugin loads and PySide6's wheels do not ship (library: Debian package).
+X11_LIBRARIES = {
+    "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4",
+    "xcb-keysyms": "libxcb-keysyms1",
+    "xcb-image": "libxcb-image0",
+    "xcb-render-util": "libxcb-render-util0",
+    "xcb-shape": "libxcb-shape0",
+    "xcb-randr": "libxcb-randr0",
+    "xcb-xkb": "libxcb-xkb1",
+    "xkbcommon-x11": "libxkbcommon-x11-0",
+}
+
+
+def missing_display_libraries() -> list[str]:
+    """The packages of the libraries Qt's X11 plugin needs and cannot find (Qt would abort the process)."""
+    uses_x11 = sys.platform.startswith("linux") and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    if not uses_x11 or os.environ.get("QT_QPA_PLATFORM"):
+        return []
+    return [package for library, package in X11_LIBRARIES.items() if not ctypes.util.find_library(library)]
 
 
 async def run_window(arena: Arena, window: MainWindow, left: str | None, right: str | None) -> None:
@@ -318,4 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No display found: running the headless self-check instead (python -m gui smoke --out {out}).")
         args.prompt = SMOKE_PROMPT
         return run_app(args, out)
+    missing = missing_display_libraries()
+    if missing:
+        print(f"Qt needs system libraries to open a window: sudo apt-get install {' '.join(missing)}",
+              file=sys.stderr)
+        return 2
     return run_app(args)
