@@ -8,20 +8,21 @@ from gui.core.engine import EngineError, LoadedModel, Outcome
 from gui.core.metrics import StopReason
 
 
-def fake_card(path: str = "/models/fake.gguf"):
-    """A ModelCard-shaped stand-in."""
+def fake_card(path: str = "/models/SmolLM2-135M-Instruct.Q4_1.gguf", **changes):
+    """A ModelCard as the header reader gives for SmolLM2, with any field changed."""
     from gui.core.gguf_header import ModelCard
 
-    return ModelCard(
+    fields = dict(
         path=path,
-        file_size=1000,
+        file_size=98_362_432,
         architecture="llama",
-        name="Fake",
-        parameter_count=1000,
+        name="SmolLM2 135M Instruct",
+        parameter_count=134_515_008,
         quantization="Q4_1",
-        context_length=2048,
-        chat_template="{{ messages }}",
+        context_length=8192,
+        chat_template="{% for m in messages %}{{ m.content }}{% endfor %}",
     )
+    return ModelCard(**{**fields, **changes})
 
 
 class FakeEngine:

@@ -1,12 +1,11 @@
 """One answer pane: file choice, card, chat formats, loading, streaming text and errors."""
 
-import types
-
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QFileDialog, QLabel, QPlainTextEdit, QProgressBar, QWidget
 
+from fakes import fake_card
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.gauges import GaugePanel
 
@@ -22,18 +21,7 @@ def pane(qtbot):
 
 
 def card(**changes):
-    fields = dict(
-        path=SMOL,
-        file_size=98_362_432,
-        architecture="llama",
-        name="SmolLM2 135M Instruct",
-        parameter_count=134_515_008,
-        quantization="Q4_1",
-        context_length=8192,
-        chat_template="{% for m in messages %}{{ m.content }}{% endfor %}",
-    )
-    fields.update(changes)
-    return types.SimpleNamespace(**fields)
+    return fake_card(SMOL, **changes)
 
 
 def label(pane, name):
@@ -243,13 +231,6 @@ def test_card_says_what_the_file_is(pane):
     text = label(pane, "card").text()
     for part in ("SmolLM2 135M Instruct", "llama", "135M params", "Q4_1", "93.8 MiB", "8,192", "chat template: in file"):
         assert part in text
-
-
-def test_card_reads_the_real_model_card(pane):
-    from gui.core.gguf_header import ModelCard
-
-    pane.show_card(ModelCard(**vars(card())))
-    assert "135M params" in label(pane, "card").text()
 
 
 def test_card_without_template_name_or_context(pane):
