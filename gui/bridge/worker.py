@@ -1,5 +1,6 @@
 """One engine on its own QThread: load, generate and close all happen on that thread."""
 
+import logging
 import queue
 import threading
 import time
@@ -10,6 +11,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from gui.core.engine import EngineError, Outcome
 from gui.core.metrics import GenerationStats, StopReason, TokenClock
 from gui.core.params import LoadParams, SamplingParams
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,10 @@ class EngineWorker(QObject):
         except EngineError as error:
             self.loadFailed.emit(request_id, str(error))
             return
+        except Exception as error:  # noqa: BLE001 - a slot must answer, or the side waits for ever
+            log.exception("loading %s failed", path)
+            self.loadFailed.emit(request_id, f"Loading {path} failed unexpectedly ({error}); the log has the details.")
+            return
         self._first_after_load = True
         self.loaded.emit(request_id, loaded)
 
@@ -107,8 +114,9 @@ class EngineWorker(QObject):
                 self._tokens.put(TokenEvent(request_id, text, at))
         except EngineError as failure:
             error = str(failure)
-        except Exception as failure:  # noqa: BLE001 - llama.cpp failures must not kill the thread
-            error = f"The model failed while answering: {failure}. See the log for details."
+        except Exception as failure:  # noqa: BLE001 - a slot must answer, or the round waits for ever
+            log.exception("generation failed")
+            error = f"The model failed while answering ({failure}); the log has the details."
         if counters is not None and counters.tail:
             pieces.append(counters.tail)
             self._tokens.put(TokenEvent(request_id, counters.tail, time.perf_counter(), is_token=False))

@@ -2,12 +2,14 @@
 
 import codecs
 import ctypes
+import dataclasses
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 
 from gui.core.chat import NO_SYSTEM_ROLE, FormatChoice, StopStringFilter, choose_format, fold_system_prompt
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
@@ -99,8 +101,8 @@ class LlamaEngine:
     def __init__(self):
         self._llm = None
         self._formatter = None
-        self._stops: list[str] = []
         self._format_name: str | None = None
+        self._bos_text = ""
         self.loaded: LoadedModel | None = None
 
     def load(self, path: str, params: LoadParams, on_progress: Callable[[float], bool]) -> LoadedModel:
@@ -112,6 +114,7 @@ class LlamaEngine:
             raise EngineError(str(error)) from error
         import llama_cpp
         import llama_cpp.llama as llama_module
+        from jinja2.exceptions import TemplateError
 
         _install_log_callback(llama_cpp)
         cancelled = False
@@ -131,18 +134,26 @@ class LlamaEngine:
             return model_params
 
         with _LOAD_LOCK:
+            # The clock starts here: waiting for the other side's load is not this model's cost.
+            started = time.perf_counter()
             _log_state.lines = lines = []
             llama_module.llama_cpp.llama_model_default_params = params_with_progress
-            started = time.perf_counter()
             try:
                 llm = llama_cpp.Llama(
                     model_path=path,
                     n_ctx=params.n_ctx,
+                    # Each request sets its own thread count (llama_set_n_threads); this is the start value.
                     n_threads=max(1, params.n_threads),
                     n_threads_batch=max(1, params.n_threads),
                     n_gpu_layers=params.n_gpu_layers,
                     seed=0,
                 )
+            except TemplateError as error:
+                # llama-cpp-python compiles the file's templates while loading and refuses the file.
+                raise EngineError(
+                    f"The chat template inside {Path(path).name} does not parse ({error}): fix it (gguf's "
+                    "gguf_new_metadata.py --chat-template) or pick another file."
+                ) from error
             except (ValueError, RuntimeError) as error:
                 if cancelled:
                     raise EngineError("Load cancelled.") from error
@@ -168,20 +179,20 @@ class LlamaEngine:
     def set_chat_format(self, override: str | None) -> FormatChoice:
         """Switch the loaded model's chat format (None: automatic) without reloading."""
         choice = self._set_chat_format(self.loaded.card, override)
-        self.loaded = LoadedModel(**{**self.loaded.__dict__, "chat_format": choice})
+        self.loaded = dataclasses.replace(self.loaded, chat_format=choice)
         return choice
 
     def _set_chat_format(self, card: ModelCard, override: str | None) -> FormatChoice:
         from llama_cpp import llama_chat_format
 
         choice = choose_format(card.architecture, card.chat_template is not None, override)
-        self._format_name = choice.name
         llm = self._llm
         eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", errors="replace")
-        bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", errors="replace")
+        self._bos_text = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", errors="replace")
+        self._format_name = choice.name
         if choice.name is None:
             self._formatter = llama_chat_format.Jinja2ChatFormatter(
-                template=card.chat_template, eos_token=eos, bos_token=bos
+                template=card.chat_template, eos_token=eos, bos_token=self._bos_text
             )
         else:
             self._formatter = getattr(llama_chat_format, "format_" + choice.name.replace("-", "_"))
@@ -206,9 +217,9 @@ class LlamaEngine:
             ) from error
         stops = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
         llm = self._llm
-        bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", errors="replace")
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
-        add_bos = llama_cpp.llama_vocab_get_add_bos(vocab) and not rendered.prompt.startswith(bos)
+        # A template that writes the BOS text itself must not get a second one.
+        add_bos = llama_cpp.llama_vocab_get_add_bos(vocab) and not rendered.prompt.startswith(self._bos_text)
         return llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=add_bos, special=True), stops
 
     def generate(

@@ -102,3 +102,16 @@ def test_an_architecture_llama_cpp_does_not_know_is_named(engine, default_pair, 
         patched.write(b"zzzzz")
     with pytest.raises(EngineError, match="zzzzz"):
         engine.load(str(renamed), LoadParams(n_ctx=512), lambda f: True)
+
+
+def test_a_template_that_does_not_parse_is_named_as_the_cause(engine, default_pair, tmp_path):
+    broken = tmp_path / "broken-template.gguf"
+    shutil.copyfile(default_pair[0], broken)
+    with open(broken, "rb") as source:
+        at = source.read(8 * 2**20).find(b"{% endfor %}")  # the template sits after the vocabulary
+    assert at > 0
+    with open(broken, "r+b") as patched:  # same length keeps every offset valid
+        patched.seek(at)
+        patched.write(b"{% endfxr %}")
+    with pytest.raises(EngineError, match="chat template inside broken-template.gguf does not parse"):
+        engine.load(str(broken), LoadParams(n_ctx=512, n_threads=1), lambda f: True)
