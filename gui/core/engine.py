@@ -79,7 +79,7 @@ def _install_log_callback(llama_cpp) -> None:
     llama_cpp.llama_log_set(on_log, ctypes.c_void_p(0))
 
 
-def _buffer_bytes(lines: list[str]) -> tuple[int, int]:
+def buffer_bytes_from_log(lines: list[str]) -> tuple[int, int]:
     """(weight bytes outside the mapping, context bytes) summed from llama.cpp's buffer-size lines."""
     unmapped = context = 0.0
     for line in lines:
@@ -162,7 +162,7 @@ class LlamaEngine:
                 llama_module.llama_cpp.llama_model_default_params = default_params
                 _log_state.lines = None
             load_s = time.perf_counter() - started
-        unmapped, context = _buffer_bytes(lines)
+        unmapped, context = buffer_bytes_from_log(lines)
         self._llm = llm
         choice = self._set_chat_format(card, params.chat_format)
         self.loaded = LoadedModel(
