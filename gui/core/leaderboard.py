@@ -1,0 +1,386 @@
+"""The blind-rating leaderboard: Bradley–Terry ratings with bootstrap intervals, and the rater checks."""
+
+import math
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+from statsmodels.stats import inter_rater
+
+from gui.core.votes import Outcome, Vote
+
+SCALE = 400 / math.log(10)  # Chatbot Arena's scale: 400 points per factor of 10 in the odds
+MEAN_RATING = 1000.0
+# A model that won every one of its votes has no finite maximum-likelihood rating; this
+# vanishing ridge holds it about 2000 points clear, while moving any other rating by under 0.001.
+_RIDGE = 1e-6
+_SAME_RATING = 1e-3  # closer ratings are equal: below the table's precision, above the fit's error
+_OUTCOMES = tuple(Outcome)
+_LEFT_SCORE = {Outcome.LEFT: 1.0, Outcome.RIGHT: 0.0, Outcome.TIE: 0.5, Outcome.BOTH_BAD: 0.5}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One model's standing; ties count both ties and both-bad votes."""
+
+    model: str
+    rating: float
+    ci_low: float
+    ci_high: float
+    wins: int
+    losses: int
+    ties: int
+    both_bad: int
+    votes: int
+
+
+@dataclass(frozen=True)
+class PositionBias:
+    """How often the Left side won a decisive vote, against a fair coin."""
+
+    left_share: float
+    p_value: float
+    decisive: int
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Chance-corrected agreement between raters who rated the same rounds."""
+
+    method: str  # "cohen" (exactly two raters) or "fleiss" (three or more)
+    kappa: float | None  # None when every rating was the same outcome: chance agreement is 1
+    rounds: int
+    raters: int
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Everything the blind votes say: standings best first, rubric means and rater checks."""
+
+    rows: tuple[Row, ...]
+    rubric_by_category: dict[str, dict[str, float]]
+    votes_to_separate: int | None
+    position_bias: PositionBias | None
+    agreement: Agreement | None
+    flip_rates: dict[str, tuple[int, int]]
+
+
+def compute_leaderboard(
+    votes: Iterable[Vote], *, include_leaks: bool = False, bootstrap_rounds: int = 1000, seed: int = 0
+) -> Leaderboard:
+    """The leaderboard of `votes`.
+
+    Identity-leak votes count nowhere unless `include_leaks`. Votes with the same model on
+    both sides (controls) are left out of the ratings and W/L/T counts only: they still
+    carry rubric scores, position bias, agreement and consistency.
+    """
+    if bootstrap_rounds < 1:
+        raise ValueError(f"bootstrap_rounds must be at least 1, got {bootstrap_rounds}")
+    counted = [vote for vote in votes if include_leaks or not vote.identity_leak]
+    rated = [vote for vote in counted if vote.model_left != vote.model_right]
+    rows = _rows(rated, bootstrap_rounds, seed)
+    return Leaderboard(
+        rows=rows,
+        rubric_by_category=rubric_by_category(counted),
+        votes_to_separate=votes_to_separate(rows, rated),
+        position_bias=position_bias(counted),
+        agreement=agreement(counted),
+        flip_rates=flip_rates(counted),
+    )
+
+
+class _Battles:
+    """Rated votes collapsed into distinct (left, right, score) kinds, so a resample is a count vector."""
+
+    def __init__(self, rated: list[Vote]):
+        self.models = sorted({model for vote in rated for model in (vote.model_left, vote.model_right)})
+        index = {model: i for i, model in enumerate(self.models)}
+        triples = np.array(
+            [(index[v.model_left], index[v.model_right], _LEFT_SCORE[v.outcome]) for v in rated]
+        ).reshape(-1, 3)
+        kinds, self.kind_of_vote = np.unique(triples, axis=0, return_inverse=True)
+        self.left = kinds[:, 0].astype(int)
+        self.right = kinds[:, 1].astype(int)
+        self.score = kinds[:, 2]
+        self.counts = np.bincount(self.kind_of_vote, minlength=len(kinds))
+
+    def ratings(self, counts: np.ndarray) -> np.ndarray:
+        """Ratings for one weighting of the kinds; NaN for a model that took part in none."""
+        strengths = _fit(self.left, self.right, self.score, counts, len(self.models))
+        present = np.zeros(len(self.models), bool)
+        present[self.left[counts > 0]] = present[self.right[counts > 0]] = True
+        centred = strengths - strengths[present].mean()
+        return np.where(present, MEAN_RATING + SCALE * centred, np.nan)
+
+    def resample(self, rng: np.random.Generator) -> np.ndarray:
+        """Kind counts of one bootstrap resample of the votes, drawn with replacement."""
+        n = len(self.kind_of_vote)
+        return np.bincount(self.kind_of_vote[rng.integers(0, n, n)], minlength=len(self.counts))
+
+
+def _fit(left, right, score, counts, n_models: int) -> np.ndarray:
+    """Natural-log strengths maximising the Bradley–Terry likelihood (ties are half a win each)."""
+
+    def loss(theta):
+        diff = theta[left] - theta[right]
+        # -log sigmoid(x) = logaddexp(0, -x), stable for large |x|
+        nll = counts * (score * np.logaddexp(0, -diff) + (1 - score) * np.logaddexp(0, diff))
+        return nll.sum() + 0.5 * _RIDGE * theta @ theta
+
+    def gradient(theta):
+        residual = counts * (_sigmoid(theta[left] - theta[right]) - score)
+        n = len(theta)
+        return np.bincount(left, residual, n) - np.bincount(right, residual, n) + _RIDGE * theta
+
+    result = optimize.minimize(
+        loss, np.zeros(n_models), jac=gradient, method="L-BFGS-B", options={"gtol": 1e-9, "ftol": 1e-14}
+    )
+    return result.x
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function."""
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def _rows(rated: list[Vote], bootstrap_rounds: int, seed: int) -> tuple[Row, ...]:
+    """Standings best first, with percentile bootstrap intervals over resampled votes."""
+    if not rated:
+        return ()
+    battles = _Battles(rated)
+    point = battles.ratings(battles.counts)
+    rng = np.random.default_rng(seed)
+    samples = np.array([battles.ratings(battles.resample(rng)) for _ in range(bootstrap_rounds)])
+    with warnings.catch_warnings():
+        # A model missing from every resample (only with very few rounds) gets a NaN interval.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanpercentile(samples, [2.5, 97.5], axis=0)
+    tallies = _tallies(rated)
+    rows = [
+        Row(model, float(rating), float(lo), float(hi), **tallies[model])
+        for model, rating, lo, hi in zip(battles.models, point, low, high)
+    ]
+    return tuple(sorted(rows, key=lambda row: (-row.rating, row.model)))
+
+
+def _tallies(rated: list[Vote]) -> dict[str, dict[str, int]]:
+    """Wins, losses, ties (both-bad included), both-bad and votes of each model."""
+    tallies = defaultdict(Counter)
+    for vote in rated:
+        for model, won, lost in (
+            (vote.model_left, Outcome.LEFT, Outcome.RIGHT),
+            (vote.model_right, Outcome.RIGHT, Outcome.LEFT),
+        ):
+            tally = tallies[model]
+            tally["votes"] += 1
+            tally["wins"] += vote.outcome is won
+            tally["losses"] += vote.outcome is lost
+            tally["ties"] += vote.outcome in (Outcome.TIE, Outcome.BOTH_BAD)
+            tally["both_bad"] += vote.outcome is Outcome.BOTH_BAD
+    keys = ("wins", "losses", "ties", "both_bad", "votes")
+    return {model: {key: tally[key] for key in keys} for model, tally in tallies.items()}
+
+
+def votes_to_separate(rows: tuple[Row, ...], rated: list[Vote]) -> int | None:
+    """About how many more votes the top two models need before their intervals stop overlapping.
+
+    0 when they already separate; None (undecided) with fewer than two models or equal ratings.
+    Assumes more votes come in the present mix and each interval's half-width facing the
+    other model shrinks as 1/sqrt(n), n the votes either of the two took part in: the edges
+    part once n grows by the factor ((half-width of the first + of the second) / gap)².
+    """
+    if len(rows) < 2 or rows[0].rating - rows[1].rating < _SAME_RATING:
+        return None
+    first, second = rows[0], rows[1]
+    if first.ci_low > second.ci_high:
+        return 0
+    widths = (first.rating - first.ci_low) + (second.ci_high - second.rating)
+    if not math.isfinite(widths):  # a model missing from every resample has no interval
+        return None
+    pair = {first.model, second.model}
+    involved = sum(1 for vote in rated if vote.model_left in pair or vote.model_right in pair)
+    growth = (widths / (first.rating - second.rating)) ** 2
+    return max(1, math.ceil(involved * (growth - 1)))
+
+
+def rubric_by_category(votes: Iterable[Vote]) -> dict[str, dict[str, float]]:
+    """Mean rubric score of each model in each prompt category; a side's score belongs to its model."""
+    scores = defaultdict(list)
+    for vote in votes:
+        for model, score in ((vote.model_left, vote.rubric_left), (vote.model_right, vote.rubric_right)):
+            if score is not None:
+                scores[model, vote.category].append(score)
+    means: dict[str, dict[str, float]] = {}
+    for (model, category), values in sorted(scores.items()):
+        means.setdefault(model, {})[category] = sum(values) / len(values)
+    return means
+
+
+def position_bias(votes: Iterable[Vote]) -> PositionBias | None:
+    """Share of decisive votes won by the Left side, with a two-sided binomial test; None without any."""
+    decisive = [vote.outcome for vote in votes if vote.outcome in (Outcome.LEFT, Outcome.RIGHT)]
+    if not decisive:
+        return None
+    left = decisive.count(Outcome.LEFT)
+    p_value = stats.binomtest(left, len(decisive), 0.5).pvalue
+    return PositionBias(left / len(decisive), float(p_value), len(decisive))
+
+
+def agreement(votes: Iterable[Vote]) -> Agreement | None:
+    """Cohen's kappa (two raters) or Fleiss' kappa (three or more) over rounds several raters rated.
+
+    A rater's last vote on a round counts. Fleiss' kappa needs as many ratings per round
+    throughout, so it uses the rounds with the most common number of raters (the larger
+    number on a tie). None when no round has two raters.
+    """
+    shared = {round_id: ratings for round_id, ratings in _ratings_by_round(votes).items() if len(ratings) >= 2}
+    if not shared:
+        return None
+    raters = sorted({rater for ratings in shared.values() for rater in ratings})
+    if len(raters) == 2:
+        return _cohen(shared.values(), raters)
+    return _fleiss(list(shared.values()))
+
+
+def _ratings_by_round(votes: Iterable[Vote]) -> dict[str, dict[str, Outcome]]:
+    """{round: {rater: outcome}}, a rater's last vote on a round replacing earlier ones."""
+    by_round = defaultdict(dict)
+    for vote in _latest(votes).values():
+        by_round[vote.round_id][vote.rater] = vote.outcome
+    return by_round
+
+
+def _latest(votes: Iterable[Vote]) -> dict[tuple[str, str], Vote]:
+    """Each rater's last vote on each round, keyed (round, rater)."""
+    return {(vote.round_id, vote.rater): vote for vote in votes}
+
+
+def _cohen(rounds: Iterable[dict[str, Outcome]], raters: list[str]) -> Agreement:
+    """Cohen's kappa of two raters over the four outcomes."""
+    table = np.zeros((len(_OUTCOMES), len(_OUTCOMES)))
+    for ratings in rounds:
+        table[_OUTCOMES.index(ratings[raters[0]]), _OUTCOMES.index(ratings[raters[1]])] += 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = inter_rater.cohens_kappa(table, return_results=False)
+    return Agreement("cohen", _defined(kappa), int(table.sum()), 2)
+
+
+def _fleiss(rounds: list[dict[str, Outcome]]) -> Agreement:
+    """Fleiss' kappa over the rounds sharing the most common number of raters."""
+    sizes = Counter(len(ratings) for ratings in rounds)
+    size = max(sizes, key=lambda n: (sizes[n], n))
+    used = [ratings for ratings in rounds if len(ratings) == size]
+    table = [[list(ratings.values()).count(outcome) for outcome in _OUTCOMES] for ratings in used]
+    raters = {rater for ratings in used for rater in ratings}
+    return Agreement("fleiss", fleiss_kappa(table), len(used), len(raters))
+
+
+def fleiss_kappa(table) -> float | None:
+    """Fleiss' kappa of a subjects × categories count table; None when chance agreement is 1."""
+    counts = np.asarray(table, dtype=float)
+    if counts.ndim != 2 or len(counts) == 0:
+        raise ValueError("Fleiss' kappa needs a non-empty subjects × categories table")
+    per_subject = counts.sum(axis=1)
+    if per_subject.min() != per_subject.max() or per_subject[0] < 2:
+        raise ValueError("Fleiss' kappa needs the same number (at least 2) of ratings for every subject")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _defined(inter_rater.fleiss_kappa(counts))
+
+
+def _defined(kappa) -> float | None:
+    """Kappa as a float, or None where it is 0/0."""
+    return None if math.isnan(kappa) else float(kappa)
+
+
+def flip_rates(votes: Iterable[Vote]) -> dict[str, tuple[int, int]]:
+    """{rater: (flips, pairs)} over rounds and their swapped repeats; a flip changes the preferred model."""
+    latest = _latest(votes)
+    tallies = defaultdict(lambda: [0, 0])
+    for repeat in latest.values():
+        original = latest.get((repeat.repeat_of, repeat.rater)) if repeat.repeat_of is not None else None
+        if original is None:
+            continue
+        tallies[repeat.rater][0] += _preferred(original) != _preferred(repeat)
+        tallies[repeat.rater][1] += 1
+    return {rater: tuple(tallies[rater]) for rater in sorted(tallies)}
+
+
+def _preferred(vote: Vote) -> str | None:
+    """The model the vote preferred; None (no preference) for a tie or both bad."""
+    return {Outcome.LEFT: vote.model_left, Outcome.RIGHT: vote.model_right}.get(vote.outcome)
+
+
+def format_table(board: Leaderboard) -> str:
+    """The leaderboard as plain text: standings, then position bias, agreement and separation."""
+    return "\n".join([*_standing_lines(board.rows), "", *_check_lines(board)])
+
+
+def _standing_lines(rows: tuple[Row, ...]) -> list[str]:
+    """Header and one line per model, best first."""
+    if not rows:
+        return ["No rated votes."]
+    width = max(len("model"), *(len(row.model) for row in rows))
+    lines = [f"{'rank':>4}  {'model':<{width}}  {'rating':>7}  {'95% CI':<15}  {'W/L/T':<11}  {'votes':>5}"]
+    for rank, row in enumerate(rows, 1):
+        interval = f"{row.ci_low:.1f}–{row.ci_high:.1f}"
+        record = f"{row.wins}/{row.losses}/{row.ties}"
+        lines.append(
+            f"{rank:>4}  {row.model:<{width}}  {row.rating:>7.1f}  {interval:<15}  {record:<11}  {row.votes:>5}"
+        )
+    return lines
+
+
+def _check_lines(board: Leaderboard) -> list[str]:
+    """Position bias, rater agreement and votes to separate the top two, one line each."""
+    bias = board.position_bias
+    if bias is None:
+        bias_line = "Position bias: no decisive votes"
+    else:
+        bias_line = (
+            f"Position bias: Left won {bias.left_share:.1%} of {bias.decisive} decisive votes "
+            f"(two-sided binomial p = {bias.p_value:.3g})"
+        )
+    return [bias_line, _agreement_line(board.agreement), _separation_line(board.votes_to_separate)]
+
+
+def _agreement_line(found: Agreement | None) -> str:
+    """One line on rater agreement."""
+    if found is None:
+        return "Agreement: no round was rated by two raters"
+    name = "Cohen's" if found.method == "cohen" else "Fleiss'"
+    value = "undefined (every rating the same)" if found.kappa is None else f"{found.kappa:.3f}"
+    return f"Agreement: {name} kappa {value} over {found.rounds} rounds, {found.raters} raters"
+
+
+def _separation_line(needed: int | None) -> str:
+    """One line on how far the top two are from separating."""
+    if needed is None:
+        return "Votes to separate the top two: undecided"
+    if needed == 0:
+        return "Votes to separate the top two: 0 (their 95% intervals no longer overlap)"
+    return f"Votes to separate the top two: about {needed} more"
+
+
+def to_json_rows(board: Leaderboard) -> list[dict]:
+    """Standings best first as JSON-ready dicts; a missing interval bound is None, not NaN."""
+    return [
+        {
+            "model": row.model,
+            "rating": row.rating,
+            "ci_low": _finite_or_none(row.ci_low),
+            "ci_high": _finite_or_none(row.ci_high),
+            "wins": row.wins,
+            "losses": row.losses,
+            "ties": row.ties,
+            "votes": row.votes,
+        }
+        for row in board.rows
+    ]
+
+
+def _finite_or_none(value: float) -> float | None:
+    """`value`, or None where it is NaN (strict JSON has no NaN)."""
+    return None if math.isnan(value) else value

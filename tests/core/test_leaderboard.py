@@ -1,0 +1,225 @@
+"""The leaderboard's statistics against hand-worked and textbook values."""
+
+import math
+
+import pytest
+
+from gui.core.leaderboard import (
+    agreement,
+    compute_leaderboard,
+    fleiss_kappa,
+    format_table,
+    to_json_rows,
+)
+from gui.core.votes import Outcome, Vote
+
+L, R, T, BB = Outcome.LEFT, Outcome.RIGHT, Outcome.TIE, Outcome.BOTH_BAD
+ROUNDS = 100  # enough for stable 95% intervals here, quick enough for a unit test
+
+
+def battles(*specs, **fields):
+    """Votes from (left, right, outcome) triples, each its own round."""
+    start = fields.pop("start", 0)
+    return [Vote(f"r{start + i}", left, right, outcome, **fields) for i, (left, right, outcome) in enumerate(specs)]
+
+
+def a_wins(wins, losses, start=0, **fields):
+    """A beats B `wins` times and loses `losses` times, sides alternating."""
+    specs = [("A", "B", L) if i % 2 else ("B", "A", R) for i in range(wins)]
+    specs += [("A", "B", R) if i % 2 else ("B", "A", L) for i in range(losses)]
+    return battles(*specs, start=start, **fields)
+
+
+def ratings(board):
+    return {row.model: row.rating for row in board.rows}
+
+
+def board_of(votes, **options):
+    return compute_leaderboard(votes, bootstrap_rounds=ROUNDS, **options)
+
+
+def test_three_wins_in_four_is_400_log10_3_apart_around_1000():
+    rated = ratings(board_of(a_wins(3, 1)))
+    assert rated["A"] - rated["B"] == pytest.approx(400 * math.log10(3), abs=1e-3)  # 190.85
+    assert (rated["A"] + rated["B"]) / 2 == pytest.approx(1000)
+
+
+@pytest.mark.parametrize("second_tie", [T, BB])
+def test_a_tie_or_both_bad_is_half_a_win_for_each_side(second_tie):
+    votes = a_wins(2, 1) + battles(("A", "B", T), ("B", "A", second_tie), start=10)
+    board = board_of(votes)
+    rated = ratings(board)
+    # A scores 3 of 5, B 2 of 5: odds 1.5
+    assert rated["A"] - rated["B"] == pytest.approx(400 * math.log10(1.5), abs=1e-3)  # 70.44
+    top = board.rows[0]
+    assert (top.model, top.wins, top.losses, top.ties, top.votes) == ("A", 2, 1, 2, 5)
+    assert top.both_bad == (second_tie is BB)
+
+
+def test_a_symmetric_cycle_rates_everyone_1000_and_is_undecided():
+    board = board_of(battles(("A", "B", L), ("B", "C", L), ("C", "A", L)))
+    assert [row.rating for row in board.rows] == pytest.approx([1000.0] * 3, abs=1e-6)
+    assert board.votes_to_separate is None
+
+
+def test_cohens_kappa_on_the_textbook_table():
+    # 50 items: yes/yes 20, yes/no 5, no/yes 10, no/no 15 -> kappa 0.4 (yes = Left, no = Right)
+    pairs = [(L, L)] * 20 + [(L, R)] * 5 + [(R, L)] * 10 + [(R, R)] * 15
+    votes = [
+        Vote(f"r{i}", "A", "B", outcome, rater=rater)
+        for i, pair in enumerate(pairs)
+        for rater, outcome in zip(("ann", "bob"), pair)
+    ]
+    found = agreement(votes)
+    assert (found.method, found.rounds, found.raters) == ("cohen", 50, 2)
+    assert found.kappa == pytest.approx(0.4)
+
+
+def test_fleiss_kappa_on_the_wikipedia_table():
+    # en.wikipedia.org/wiki/Fleiss'_kappa: 10 subjects, 14 raters, 5 categories -> 0.210
+    table = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+    assert fleiss_kappa(table) == pytest.approx(0.20993, abs=1e-5)
+
+
+def test_fleiss_kappa_refuses_uneven_subjects():
+    with pytest.raises(ValueError, match="same number"):
+        fleiss_kappa([[2, 0], [1, 2]])
+
+
+def test_three_raters_get_fleiss_kappa_over_the_rounds_they_share():
+    rounds = {"r1": (L, L, L), "r2": (R, R, L), "r3": (T, T, T), "r4": (L, R, T)}
+    votes = [
+        Vote(round_id, "A", "B", outcome, rater=rater)
+        for round_id, outcomes in rounds.items()
+        for rater, outcome in zip(("ann", "bob", "cy"), outcomes)
+    ]
+    votes += [Vote("r5", "A", "B", L, rater="ann"), Vote("r5", "A", "B", R, rater="bob")]  # 2 raters: minority
+    votes.append(Vote("r6", "A", "B", L, rater="cy"))  # one rater: not shared
+    found = agreement(votes)
+    # P-bar = (1 + 1/3 + 1 + 0) / 4 = 7/12; P-e = (5² + 3² + 4²) / 12² = 25/72
+    assert (found.method, found.rounds, found.raters) == ("fleiss", 4, 3)
+    assert found.kappa == pytest.approx((7 / 12 - 25 / 72) / (1 - 25 / 72))  # 17/47
+
+
+def test_no_agreement_without_a_round_rated_twice():
+    votes = battles(("A", "B", L), ("A", "B", R), rater="ann")
+    assert agreement(votes) is None
+    # the same rater voting again on a round is a correction, not a second rater
+    assert agreement(votes + [Vote("r0", "A", "B", R, rater="ann")]) is None
+
+
+def test_unanimous_single_outcome_has_no_kappa():
+    votes = [Vote(f"r{i}", "A", "B", L, rater=rater) for i in range(3) for rater in ("ann", "bob")]
+    assert agreement(votes).kappa is None
+
+
+def test_interval_holds_the_estimate_and_narrows_with_more_votes():
+    few = board_of(a_wins(6, 4)).rows[0]
+    many = board_of(a_wins(60, 40)).rows[0]
+    for row in (few, many):
+        assert row.ci_low < row.rating < row.ci_high
+    assert many.ci_high - many.ci_low < (few.ci_high - few.ci_low) / 2  # about sqrt(10) narrower
+
+
+def test_bootstrap_is_reproducible_by_seed():
+    votes = a_wins(6, 4) + battles(("A", "C", T), ("C", "B", L), start=20)
+    assert board_of(votes, seed=7) == board_of(votes, seed=7)
+    assert board_of(votes, seed=7).rows != board_of(votes, seed=8).rows
+
+
+def test_position_bias_counts_only_decisive_votes():
+    votes = battles(*[("A", "B", L)] * 15, *[("A", "B", R)] * 5, ("A", "B", T), ("A", "B", BB))
+    bias = board_of(votes).position_bias
+    assert (bias.left_share, bias.decisive) == (0.75, 20)
+    # P(X >= 15 | n=20, p=1/2) = (15504 + 4845 + 1140 + 190 + 20 + 1) / 2^20, doubled
+    assert bias.p_value == pytest.approx(2 * 21700 / 2**20)
+    assert board_of(battles(("A", "B", T))).position_bias is None
+
+
+def test_flip_rates_compare_the_preferred_model_across_swapped_repeats():
+    votes = [
+        Vote("r1", "A", "B", L, rater="ann"),
+        Vote("r1b", "B", "A", R, rater="ann", repeat_of="r1"),  # A both times: consistent
+        Vote("r2", "A", "B", L, rater="bob"),
+        Vote("r2b", "B", "A", L, rater="bob", repeat_of="r2"),  # A then B: flip
+        Vote("r3", "A", "B", T, rater="bob"),
+        Vote("r3b", "B", "A", L, rater="bob", repeat_of="r3"),  # tie then B: flip
+        Vote("r4", "A", "B", T, rater="ann"),
+        Vote("r4b", "B", "A", BB, rater="ann", repeat_of="r4"),  # no preference twice: consistent
+        Vote("r5", "A", "B", L, rater="cy"),
+        Vote("r5b", "B", "A", L, rater="dee", repeat_of="r5"),  # another rater: no pair
+    ]
+    assert board_of(votes).flip_rates == {"ann": (0, 2), "bob": (2, 2)}
+
+
+def test_leak_votes_count_only_when_asked():
+    votes = a_wins(3, 1) + a_wins(0, 2, start=10, identity_leak=True)
+    default = board_of(votes)
+    assert ratings(default)["A"] - ratings(default)["B"] == pytest.approx(190.85, abs=0.01)
+    assert default.rows[0].votes == 4
+    included = board_of(votes, include_leaks=True)
+    assert ratings(included)["A"] == pytest.approx(1000.0, abs=1e-6)  # 3 wins each
+    assert included.rows[0].votes == 6
+
+
+def test_controls_stay_out_of_the_ratings_but_count_for_position_bias():
+    controls = battles(*[("A", "A", L)] * 4, start=10, control=True)
+    board = board_of(a_wins(3, 1) + controls)
+    assert ratings(board) == pytest.approx(ratings(board_of(a_wins(3, 1))))
+    assert [row.votes for row in board.rows] == [4, 4]
+    assert board.position_bias.decisive == 8
+
+
+def test_rubric_means_belong_to_each_sides_model_by_category():
+    votes = [
+        Vote("r1", "A", "B", L, category="math", rubric_left=3, rubric_right=1),
+        Vote("r2", "B", "A", T, category="math", rubric_left=2, rubric_right=2),
+        Vote("r3", "A", "B", R, category="poetry", rubric_left=0),
+        Vote("r4", "A", "B", R, category="poetry"),
+    ]
+    assert board_of(votes).rubric_by_category == {
+        "A": {"math": 2.5, "poetry": 0.0},
+        "B": {"math": 1.5},
+    }
+
+
+def test_votes_to_separate_is_zero_once_intervals_part():
+    board = board_of(a_wins(36, 4))
+    assert board.rows[0].ci_low > board.rows[1].ci_high
+    assert board.votes_to_separate == 0
+
+
+def test_votes_to_separate_estimates_how_far_overlapping_intervals_are():
+    needed = board_of(a_wins(6, 4)).votes_to_separate
+    # the same 6:4 mix still overlaps at 50 votes and parts by 100: 40 to 90 more
+    assert 40 < needed <= 90
+    for scale, parted in ((5, False), (10, True)):
+        rows = board_of(a_wins(6 * scale, 4 * scale)).rows
+        assert (rows[0].ci_low > rows[1].ci_high) is parted
+
+
+def test_votes_to_separate_is_undecided_when_equal_or_alone():
+    assert board_of(a_wins(5, 5)).votes_to_separate is None
+    assert board_of(battles(("A", "A", L), control=True)).votes_to_separate is None
+
+
+def test_table_and_json_rows():
+    board = board_of(a_wins(3, 1) + battles(("A", "B", T), start=10))
+    table = format_table(board)
+    for text in ("95% CI", "3/1/1", "Position bias: Left won", "Agreement: no round", "Votes to separate"):
+        assert text in table
+    rows = to_json_rows(board)
+    assert [row["model"] for row in rows] == ["A", "B"]
+    assert set(rows[0]) == {"model", "rating", "ci_low", "ci_high", "wins", "losses", "ties", "votes"}
+    assert (rows[1]["wins"], rows[1]["losses"], rows[1]["ties"], rows[1]["votes"]) == (1, 3, 1, 5)
