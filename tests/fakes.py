@@ -2,6 +2,7 @@
 
 import threading
 import time
+from pathlib import Path
 
 from gui.core.chat import FormatChoice
 from gui.core.engine import EngineError, LoadedModel, Outcome
@@ -54,6 +55,7 @@ class FakeEngine:
         self.loaded = LoadedModel(
             card=fake_card(path), load_s=0.01, model_bytes=1000, unmapped_weight_bytes=0,
             context_bytes=500, n_ctx=params.n_ctx, chat_format=FormatChoice(None, "Chat template: the file's own."),
+            identity={"label": Path(path).stem, "path": path, "architecture": "llama", "fingerprint": "fake"},
         )
         return self.loaded
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gui.core.chat import NO_SYSTEM_ROLE, FormatChoice, StopStringFilter, choose_format, fold_system_prompt
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
+from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
@@ -44,6 +45,7 @@ class LoadedModel:
     context_bytes: int  # KV cache + compute + output buffers, from llama.cpp's log
     n_ctx: int
     chat_format: FormatChoice
+    identity: dict  # what results record about the file (gui.core.identity.model_identity)
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class LlamaEngine:
             context_bytes=context,
             n_ctx=llm.n_ctx(),
             chat_format=choice,
+            identity=model_identity(card),
         )
         return self.loaded
 

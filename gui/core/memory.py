@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 
 import psutil
+import pynvml
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,7 @@ def system_memory() -> SystemMemory:
 
 
 def _process_vram_bytes() -> int | None:
-    """VRAM used by this process on all NVIDIA GPUs, or None where NVML is absent."""
-    try:
-        import pynvml  # optional: present only where nvidia-ml-py is installed
-    except ImportError:
-        return None
+    """VRAM used by this process on all NVIDIA GPUs, or None where no NVIDIA driver answers."""
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError:

@@ -1,0 +1,111 @@
+"""The results database: committed at once, survives SIGKILL, migrates old files, refuses what it cannot read."""
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gui.core.store import SCHEMA_VERSION, RoundRecord, Store, StoreError
+from gui.core.votes import Outcome, Vote
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def a_round(round_id="r1", swapped=False) -> RoundRecord:
+    model = lambda label: {"label": label, "path": f"/m/{label}.gguf", "fingerprint": "sampled-sha256:1"}  # noqa: E731
+    return RoundRecord(
+        id=round_id, created_at="2026-11-23T10:00:00+00:00", chat_id="c1", turn=1, prompt="2 + 2?",
+        category="math", mode="parallel", params={"seed": 42}, swapped=swapped,
+        left_model=model("A"), right_model=model("B"), left_output="4", right_output="5",
+        left_metrics={"tokens": 1}, right_metrics=None, environment={"cores": 2},
+    )
+
+
+def a_vote(round_id="r1", **changes) -> Vote:
+    fields = dict(round_id=round_id, model_left="A", model_right="B", outcome=Outcome.LEFT, rater="ann",
+                  category="math", rubric_left=3, rubric_right=0, cast_at="2026-11-23T10:01:00+00:00")
+    return Vote(**{**fields, **changes})
+
+
+def test_a_round_and_its_vote_are_readable_by_another_connection_at_once(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    store.add_round(a_round(swapped=True))
+    store.add_vote(a_vote())
+    other = Store(tmp_path / "results.sqlite")
+    assert other.votes() == [a_vote()]
+    assert other.round("r1") == a_round(swapped=True)
+    assert other.history()[0]["outcome"] == "left" and other.history()[0]["left_model"] == "A"
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_same_vote_imported_twice_is_kept_once(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    assert store.add_votes([a_vote(), a_vote(round_id="r2")]) == 2
+    assert store.add_votes([a_vote(), a_vote(round_id="r3")]) == 1
+    assert len(store.votes()) == 3
+
+
+def test_an_import_that_fails_midway_adds_nothing(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    bad = a_vote(round_id="r9")
+    object.__setattr__(bad, "rubric_left", 7)  # past Vote's own check: the database must refuse it too
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_votes([a_vote(round_id="r8"), bad])
+    assert store.votes() == []
+
+
+def test_a_database_from_the_first_version_opens_and_keeps_its_rounds(tmp_path):
+    old = tmp_path / "results.sqlite"
+    shutil.copyfile(FIXTURES / "results-v1.sqlite", old)
+    store = Store(old)
+    assert store.version == SCHEMA_VERSION > 1
+    record = store.round("r-v1")
+    assert record.prompt == "What is 2 + 2?" and record.category == "" and record.swapped is False
+    store.add_vote(a_vote(round_id="r-v1"))
+    assert store.integrity_check() == "ok"
+
+
+def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path):
+    path = tmp_path / "results.sqlite"
+    Store(path).close()
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer GGUF Arena"):
+        Store(path)
+
+
+def test_a_file_that_is_no_database_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "results.sqlite"
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="Move it aside"):
+        Store(path)
+
+
+def test_a_vote_survives_sigkill_right_after_it_is_cast(tmp_path):
+    path = tmp_path / "results.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from gui.core.store import Store
+        from gui.core.votes import Vote
+        store = Store({str(path)!r})
+        store.add_vote(Vote(round_id="r1", model_left="A", model_right="B", outcome="right", rater="bo",
+                            cast_at="2026-11-23T10:00:00+00:00"))
+        print("voted", flush=True)
+        time.sleep(60)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "voted"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+    store = Store(path)
+    assert [(v.round_id, v.outcome) for v in store.votes()] == [("r1", Outcome.RIGHT)]
+    assert store.integrity_check() == "ok"
