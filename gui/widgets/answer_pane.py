@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QSignalBlocker, Qt, Signal, Slot
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from gui.core.gguf_header import ModelCard
 
 _NO_CARD = "Choose a GGUF file above, browse for one, or drop one here."
+_HIDDEN = "[hidden]"
 
 
 def _dropped_gguf(mime: QMimeData) -> str | None:
@@ -125,8 +127,11 @@ class ErrorBanner(QFrame):
 class AnswerPane(QWidget):
     """One side: file chooser, the file's card, chat format, load progress, answer, gauges.
 
-    Labels a caller may want to read are named (objectName): card, formatNote, loadProgress,
-    loadStatus, errorMessage.
+    Labels a caller may want to read are named (objectName): title, card, formatNote,
+    loadProgress, loadStatus, errorMessage.
+
+    Blind mode (set_blind) hides everything that tells which model this side runs; reveal
+    then names it in the title and brings the gauges back, and conceal takes both away again.
 
     Signals:
         fileChosen(str): the user picked a file (list, dialog or drop); the path.
@@ -143,8 +148,14 @@ class AnswerPane(QWidget):
         self.title = title
         self.setAcceptDrops(True)
         side = title.lower()
+        self._blind = False
+        self._revealed = False
+        self._loading = False
+        self._shown_card: ModelCard | None = None
+        self._error_message = ""
 
         self._title = QLabel(title)
+        self._title.setObjectName("title")
         title_font = self._title.font()
         title_font.setBold(True)
         title_font.setPointSizeF(title_font.pointSizeF() * 1.2)
@@ -175,10 +186,10 @@ class AnswerPane(QWidget):
         self._format_note.setObjectName("formatNote")
         self._format_note.setWordWrap(True)
         self._format_note.setEnabled(False)  # dimmed: a remark, not a control
-        format_label = QLabel("Chat format")
-        format_label.setBuddy(self.chat_formats)
+        self._format_label = QLabel("Chat format")
+        self._format_label.setBuddy(self.chat_formats)
         format_row = QHBoxLayout()
-        format_row.addWidget(format_label)
+        format_row.addWidget(self._format_label)
         format_row.addWidget(self.chat_formats)
         format_row.addWidget(self._format_note, 1)
 
@@ -273,14 +284,18 @@ class AnswerPane(QWidget):
         if path:
             self._choose(path)
 
+    def _droppable(self, mime: QMimeData) -> str | None:
+        # A file dropped in blind mode would tell the rater which model this side runs.
+        return None if self._blind else _dropped_gguf(mime)
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_gguf(event.mimeData()):
+        if self._droppable(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_gguf(event.mimeData())
+        path = self._droppable(event.mimeData())
         if path is None:
             event.ignore()
             return
@@ -295,12 +310,14 @@ class AnswerPane(QWidget):
         self._card.setText(_card_text(card))
         self._card.setToolTip(card.path)
         self._card.setEnabled(True)
+        self._shown_card = card
 
     @Slot()
     def clear_card(self) -> None:
         self._card.setText(_NO_CARD)
         self._card.setToolTip("")
         self._card.setEnabled(False)
+        self._shown_card = None
 
     @Slot(list)
     def set_chat_formats(self, names: list[str]) -> None:
@@ -327,13 +344,10 @@ class AnswerPane(QWidget):
     @Slot(object)
     def set_loading(self, fraction: float | None) -> None:
         """Show load progress (0..1) with a cancel button; None hides them."""
-        loading = fraction is not None
-        if loading:
+        if fraction is not None:
             self._progress.setValue(round(min(max(fraction, 0.0), 1.0) * 1000))
-        self._progress.setVisible(loading)
-        self.cancel_button.setVisible(loading)
-        # An empty status line would still take a row; show it only when it says something.
-        self._loaded.setVisible(not loading and bool(self._loaded.text()))
+        self._loading = fraction is not None
+        self._update_visibility()
 
     @Slot(str)
     def set_loaded(self, text: str) -> None:
@@ -362,15 +376,76 @@ class AnswerPane(QWidget):
 
     @Slot(str)
     def show_error(self, message: str) -> None:
-        """Show an error above the answer; the conversation stays as it was."""
-        self._error.label.setText(message)
+        """Show an error above the answer; the conversation stays as it was.
+
+        In blind mode the names of the files this pane knows are replaced by "[hidden]".
+        """
+        self._error_message = message
+        self._show_error_text()
         self._error.show()
 
     def error_text(self) -> str:
-        """The error shown, or "" when there is none."""
-        return self._error.label.text() if not self._error.isHidden() else ""
+        """The error as reported (file names included even in blind mode), or "" when there is none."""
+        return self._error_message if not self._error.isHidden() else ""
 
     @Slot()
     def clear_error(self) -> None:
+        self._error_message = ""
         self._error.label.clear()
         self._error.hide()
+
+    def _show_error_text(self) -> None:
+        text = self._error_message
+        if self._blind:
+            # Load errors quote the file's name; the reason after it is still worth reading.
+            names = sorted(self._identity_names(), key=len, reverse=True)
+            if names:
+                pattern = re.compile("|".join(re.escape(name) for name in names), re.IGNORECASE)
+                text = pattern.sub(_HIDDEN, text)
+        self._error.label.setText(text)
+
+    def _identity_names(self) -> set[str]:
+        """Every spelling of a file this pane offers or shows: path, file name, name without .gguf, card name."""
+        paths = {self.files.itemData(index) for index in range(self.files.count())}
+        names = set()
+        if self._shown_card is not None:
+            paths.add(self._shown_card.path)
+            names.add(self._shown_card.name or "")
+        for path in paths:
+            base = os.path.basename(path)
+            names.update((path, base, os.path.splitext(base)[0]))
+        return names - {""}
+
+    # Blind rating
+
+    @Slot(bool)
+    def set_blind(self, blind: bool) -> None:
+        """Hide (True) or show again (False) the file, its card, chat format, load status and gauges."""
+        self._blind = blind
+        self._update_visibility()
+        self._show_error_text()
+
+    @Slot(str)
+    def reveal(self, label: str) -> None:
+        """Name the model after a vote ("Left — label") and show its gauges, blind or not."""
+        self._revealed = True
+        self._title.setText(f"{self.title} — {label}")
+        self._update_visibility()
+
+    @Slot()
+    def conceal(self) -> None:
+        """Undo reveal: the title is the side alone, and the gauges follow blind mode again."""
+        self._revealed = False
+        self._title.setText(self.title)
+        self._update_visibility()
+
+    def _update_visibility(self) -> None:
+        seen = not self._blind
+        identifying = (self.files, self.browse_button, self._card, self._format_label, self.chat_formats, self._format_note)
+        for widget in identifying:
+            widget.setVisible(seen)
+        self._progress.setVisible(self._loading)
+        self.cancel_button.setVisible(self._loading)
+        # An empty status line would still take a row; show it only when it says something.
+        self._loaded.setVisible(seen and not self._loading and bool(self._loaded.text()))
+        self._gauges.setVisible(seen or self._revealed)

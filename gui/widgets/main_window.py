@@ -1,6 +1,6 @@
-"""The arena window: two answer panes, the rate chart, the prompt box and the settings dock."""
+"""The arena window: two answer panes, the rate chart, the rating bar, the prompt box and the settings dock."""
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.rate_chart import RateChart
+from gui.widgets.rating_bar import RatingBar
 from gui.widgets.settings_panel import SettingsPanel
 
 
@@ -39,15 +40,26 @@ def _button_for(action: QAction, text: str, name: str) -> QPushButton:
 class MainWindow(QMainWindow):
     """The whole view; the composition root connects its signals to the engine.
 
+    Starts in blind mode. The window opens no dialogs of its own for the leaderboard, the
+    history or the vote files: it asks for them.
+
     Signals:
         sendRequested(str): send this message to both sides (never blank).
         stopRequested(): stop the round in progress.
         newChatRequested(): forget the conversation and start over.
+        blindModeToggled(bool): the user turned blind mode on (True) or off.
+        leaderboardRequested(), historyRequested(): show that window.
+        exportRequested(), importRequested(): export the votes to a file, or import a file of them.
     """
 
     sendRequested = Signal(str)
     stopRequested = Signal()
     newChatRequested = Signal()
+    blindModeToggled = Signal(bool)
+    leaderboardRequested = Signal()
+    historyRequested = Signal()
+    exportRequested = Signal()
+    importRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -60,11 +72,16 @@ class MainWindow(QMainWindow):
         self.send_action.triggered.connect(self._on_send)
         self.stop_action.triggered.connect(self.stopRequested)
         self.new_chat_action.triggered.connect(self.newChatRequested)
+        self.blind_action = _action(self, "Blind mode")
+        self.blind_action.setCheckable(True)
+        self.blind_action.setChecked(True)
+        self.blind_action.toggled.connect(self._on_blind_toggled)
 
         self.left = AnswerPane("Left")
         self.right = AnswerPane("Right")
         self.panes = (self.left, self.right)
         self.chart = RateChart()
+        self.rating = RatingBar()
         self.prompt = QPlainTextEdit()
         self.prompt.setAccessibleName("Message")
         self.prompt.setPlaceholderText("Message both models… (Ctrl+Enter sends)")
@@ -82,6 +99,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.status = self.statusBar()
         self.set_busy(False)
+        self.set_blind(self.blind_action.isChecked())
         self.prompt.setFocus()
 
     def _central(self) -> QWidget:
@@ -112,6 +130,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(body, 1)
+        layout.addWidget(self.rating)
         layout.addLayout(composer)
         return central
 
@@ -135,9 +154,14 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self._open_actions = []
         for pane in self.panes:
             action = file_menu.addAction(f"Open {pane.title.lower()}…")
             action.triggered.connect(pane.browse)
+            self._open_actions.append(action)
+        file_menu.addSeparator()
+        file_menu.addAction("Export votes…").triggered.connect(self.exportRequested)
+        file_menu.addAction("Import votes…").triggered.connect(self.importRequested)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -146,6 +170,15 @@ class MainWindow(QMainWindow):
         for action in (self.send_action, self.stop_action, self.new_chat_action):
             chat_menu.addAction(action)
         view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.blind_action)
+        view_menu.addSeparator()
+        leaderboard = view_menu.addAction("Leaderboard…")
+        leaderboard.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        leaderboard.triggered.connect(self.leaderboardRequested)
+        history = view_menu.addAction("History…")
+        history.setShortcut(QKeySequence("Ctrl+H"))
+        history.triggered.connect(self.historyRequested)
+        view_menu.addSeparator()
         view_menu.addAction(self._dock.toggleViewAction())
 
     @Slot()
@@ -165,3 +198,24 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def show_status(self, text: str) -> None:
         self.status.showMessage(text)
+
+    @Slot(bool)
+    def set_blind(self, blind: bool) -> None:
+        """Hide (True) or show again what tells the models apart: files, cards, gauges, the rate chart.
+
+        Follows the menu's check mark without emitting blindModeToggled.
+        """
+        with QSignalBlocker(self.blind_action):
+            self.blind_action.setChecked(blind)
+        for pane in self.panes:
+            pane.set_blind(blind)
+        # Speed gives a model away as surely as its name.
+        self.chart.setVisible(not blind)
+        # Picking a file by hand would tell the rater which side runs it.
+        for action in self._open_actions:
+            action.setEnabled(not blind)
+
+    @Slot(bool)
+    def _on_blind_toggled(self, blind: bool) -> None:
+        self.set_blind(blind)
+        self.blindModeToggled.emit(blind)

@@ -1,4 +1,4 @@
-"""One answer pane: file choice, card, chat formats, loading, streaming text and errors."""
+"""One answer pane: file choice, card, chat formats, loading, streaming text, errors and blind mode."""
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -6,6 +6,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QFileDialog, QLabel, QPlainTextEdit, QProgressBar, QWidget
 
 from fakes import fake_card
+from gui.core.memory import SideMemory
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.gauges import GaugePanel
 
@@ -339,3 +340,137 @@ def test_tab_goes_down_the_pane(pane):
         if widget is pane.files:
             break
     assert order == wanted
+
+
+# Blind mode
+
+# What a rater must not see in blind mode: file name, architecture, quantization, sizes, load time.
+IDENTITY = ("SmolLM2", "Q4_1", "llama", "MiB", "135M", "gemma", ".gguf", "loaded in")
+TRUNCATED = f"'{SMOL.rsplit('/', 1)[1]}' is truncated: the file is incomplete. Download it again."
+
+
+def visible_texts(top: QWidget) -> str:
+    """Every text a person (or a screen reader) can reach on the visible widgets under `top`."""
+    texts = [top.windowTitle(), top.toolTip(), top.accessibleName()]
+    for widget in top.findChildren(QWidget):
+        if not widget.isVisibleTo(top):
+            continue
+        texts += [widget.toolTip(), widget.accessibleName(), widget.accessibleDescription(), widget.windowTitle()]
+        if isinstance(widget, (QLabel, QAbstractButton)):
+            texts.append(widget.text())
+        if isinstance(widget, QComboBox):
+            texts.append(widget.currentText())
+            for index in range(widget.count()):
+                texts += [widget.itemText(index), str(widget.itemData(index, Qt.ItemDataRole.ToolTipRole) or "")]
+    return "\n".join(texts)
+
+
+@pytest.fixture
+def known_pane(pane):
+    """A pane that shows everything about its file: list, card, format, load status, memory, an error."""
+    pane.set_model_list([SMOL, GEMMA], SMOL)
+    pane.show_card(card())
+    pane.set_chat_formats(["chatml", "llama-3"])
+    pane.set_format_note("Chat template: the file's own (llama family).")
+    pane.set_loaded("loaded in 0.31 s · context 2048")
+    pane.gauges.set_model_memory(SideMemory(weights_bytes=96_600_000, context_bytes=150_000_000))
+    pane.show_error(TRUNCATED)
+    return pane
+
+
+def test_the_known_pane_does_show_the_identity(known_pane):
+    shown = visible_texts(known_pane)
+    for text in IDENTITY:
+        assert text in shown, text
+
+
+def test_blind_pane_shows_nothing_that_names_the_model(known_pane):
+    known_pane.set_blind(True)
+    shown = visible_texts(known_pane).lower()
+    for text in IDENTITY:
+        assert text.lower() not in shown, text
+    assert label(known_pane, "title").text() == "Left"
+    assert not known_pane.gauges.isVisibleTo(known_pane)
+    assert known_pane.chat.isVisibleTo(known_pane)
+
+
+def test_blind_error_keeps_its_reason_but_not_the_file_name(known_pane):
+    known_pane.set_blind(True)
+    assert label(known_pane, "errorMessage").text() == "'[hidden]' is truncated: the file is incomplete. Download it again."
+    # The caller still gets the message as reported.
+    assert known_pane.error_text() == TRUNCATED
+    known_pane.set_blind(False)
+    assert label(known_pane, "errorMessage").text() == TRUNCATED
+
+
+def test_leaving_blind_mode_shows_everything_again(known_pane):
+    known_pane.set_blind(True)
+    known_pane.set_blind(False)
+    shown = visible_texts(known_pane)
+    for text in IDENTITY:
+        assert text in shown, text
+    assert known_pane.gauges.isVisibleTo(known_pane)
+    assert known_pane.browse_button.isVisibleTo(known_pane)
+
+
+def test_a_load_still_shows_its_progress_when_blind(known_pane):
+    known_pane.set_blind(True)
+    known_pane.set_loading(0.5)
+    assert known_pane.findChild(QProgressBar, "loadProgress").isVisibleTo(known_pane)
+    known_pane.set_loaded("loaded in 0.40 s")
+    assert not label(known_pane, "loadStatus").isVisibleTo(known_pane)
+    known_pane.set_blind(False)
+    assert label(known_pane, "loadStatus").isVisibleTo(known_pane)
+
+
+def test_blind_mode_leaves_nothing_to_tab_to_but_the_answer(known_pane):
+    known_pane.clear_error()
+    known_pane.set_blind(True)
+    known_pane.show()
+    focusable = [
+        w for w in known_pane.findChildren(QWidget) if w.isVisible() and w.focusPolicy() & Qt.FocusPolicy.TabFocus
+    ]
+    assert focusable == [known_pane.chat]
+
+
+@pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
+def test_drops_are_refused_while_blind(qtbot, pane):
+    pane.set_blind(True)
+    # The events only point at their mime data: it must outlive them.
+    _blind_mime, enter, drop = drag_events([GEMMA])
+    pane.dragEnterEvent(enter)
+    assert not enter.isAccepted()
+    with qtbot.assertNotEmitted(pane.fileChosen):
+        pane.dropEvent(drop)
+    assert not drop.isAccepted()
+    pane.set_blind(False)
+    _seen_mime, enter_again, _ = drag_events([GEMMA])
+    pane.dragEnterEvent(enter_again)
+    assert enter_again.isAccepted()
+
+
+def test_reveal_names_the_model_and_shows_the_gauges_only(known_pane):
+    known_pane.set_blind(True)
+    known_pane.reveal("SmolLM2-135M-Instruct.Q4_1")
+    assert label(known_pane, "title").text() == "Left — SmolLM2-135M-Instruct.Q4_1"
+    assert known_pane.gauges.isVisibleTo(known_pane)
+    # The rest stays hidden until the caller leaves blind mode.
+    assert not known_pane.files.isVisibleTo(known_pane)
+    assert not label(known_pane, "card").isVisibleTo(known_pane)
+
+
+def test_conceal_undoes_reveal(known_pane):
+    known_pane.set_blind(True)
+    known_pane.reveal("SmolLM2-135M-Instruct.Q4_1")
+    known_pane.conceal()
+    assert label(known_pane, "title").text() == "Left"
+    assert not known_pane.gauges.isVisibleTo(known_pane)
+    shown = visible_texts(known_pane).lower()
+    for text in IDENTITY:
+        assert text.lower() not in shown, text
+
+
+def test_conceal_outside_blind_mode_keeps_the_gauges(known_pane):
+    known_pane.reveal("x")
+    known_pane.conceal()
+    assert known_pane.gauges.isVisibleTo(known_pane)
