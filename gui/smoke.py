@@ -32,13 +32,12 @@ async def _capture_mid_round(arena, task: asyncio.Task, path: Path) -> None:
 
 
 def _side_report(arena, index: int, path: str | None, load_error: str | None, answer) -> dict:
-    """One side's figures for metrics.json, with the definitions DESIGN.md gives."""
-    side = arena.sides[index]
-    model = side.model
+    """One side's figures for metrics.json, with the definitions DESIGN.md gives (the check runs unblinded)."""
+    model = arena.sides[index].model
     stats = answer.stats if answer is not None else None
     memory = arena.side_memory(index)
     return {
-        "side": side.objectName(),
+        "side": ("left", "right")[index],
         "model_file": path,
         "load_s": model.load_s if model else None,
         "ttft_s": stats.ttft_s if stats else None,

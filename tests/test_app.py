@@ -5,18 +5,22 @@ from PySide6.QtWidgets import QLabel
 
 from fakes import FakeEngine
 from gguf_files import write_giant, write_gguf
-from gui.app import Arena
+from gui.arena import Arena
+from gui.core.store import Store
 from gui.widgets.main_window import MainWindow
 
 
 @pytest.fixture
-def arena(qtbot, event_loop):
+def arena(qtbot, event_loop, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)
+    window.blind_action.setChecked(False)
     engines = (FakeEngine([["Hi", " there"]], token_delay_s=0.01), FakeEngine([["Hello"]], token_delay_s=0.01))
-    made = Arena(window, engines)
+    store = Store(tmp_path / "results.sqlite")
+    made = Arena(window, store, engines)
     yield made
     made.shutdown()
+    store.close()
 
 
 def label(widget, name: str) -> str:
@@ -59,6 +63,8 @@ def test_a_round_fills_both_panes_and_new_chat_clears_them(qtbot, arena, event_l
     assert "greet me" in left.chat.toPlainText() and "Hi there" in left.chat.toPlainText()
     assert "Hello" in right.chat.toPlainText()
     assert label(left, "stop") == "end of text"
+    assert [r["prompt"] for r in arena.store.history()] == ["greet me"]  # committed though nobody votes
+    assert arena.pending is None and arena.window.rating.isHidden()  # no blind vote in an open chat
     arena.window.newChatRequested.emit()
     assert left.chat.toPlainText() == "" and right.chat.toPlainText() == ""
     assert arena.sides[0].conversation.turns == []

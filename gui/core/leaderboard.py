@@ -315,7 +315,7 @@ def _preferred(vote: Vote) -> str | None:
 
 def format_table(board: Leaderboard) -> str:
     """The leaderboard as plain text: standings, then position bias, agreement and separation."""
-    return "\n".join([*_standing_lines(board.rows), "", *_check_lines(board)])
+    return "\n".join([*_standing_lines(board.rows), "", *summary_lines(board)])
 
 
 def _standing_lines(rows: tuple[Row, ...]) -> list[str]:
@@ -333,8 +333,8 @@ def _standing_lines(rows: tuple[Row, ...]) -> list[str]:
     return lines
 
 
-def _check_lines(board: Leaderboard) -> list[str]:
-    """Position bias, rater agreement and votes to separate the top two, one line each."""
+def summary_lines(board: Leaderboard) -> list[str]:
+    """Position bias, rater agreement, votes to separate the top two and flip rates, one line each."""
     bias = board.position_bias
     if bias is None:
         bias_line = "Position bias: no decisive votes"
@@ -343,7 +343,10 @@ def _check_lines(board: Leaderboard) -> list[str]:
             f"Position bias: Left won {bias.left_share:.1%} of {bias.decisive} decisive votes "
             f"(two-sided binomial p = {bias.p_value:.3g})"
         )
-    return [bias_line, _agreement_line(board.agreement), _separation_line(board.votes_to_separate)]
+    lines = [bias_line, _agreement_line(board.agreement), _separation_line(board.votes_to_separate)]
+    for rater, (flips, pairs) in board.flip_rates.items():
+        lines.append(f"Flip rate of {rater or 'unnamed rater'}: {flips} of {pairs} swapped repeats")
+    return lines
 
 
 def _agreement_line(found: Agreement | None) -> str:

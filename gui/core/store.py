@@ -171,7 +171,7 @@ class Store:
         """Every round with its latest vote, newest first, for the history window."""
         rows = self._db.execute(
             """
-            SELECT r.created_at, r.prompt, r.category, r.left_model, r.right_model,
+            SELECT r.id, r.chat_id, r.created_at, r.prompt, r.category, r.left_model, r.right_model,
                    v.outcome, v.rater, v.identity_leak
             FROM rounds r LEFT JOIN votes v ON v.id = (SELECT max(id) FROM votes WHERE round_id = r.id)
             ORDER BY r.created_at DESC
@@ -179,11 +179,11 @@ class Store:
         ).fetchall()
         return [
             {
-                "when": created, "prompt": prompt, "category": category,
+                "round_id": round_id, "chat_id": chat_id, "when": created, "prompt": prompt, "category": category,
                 "left_model": json.loads(left)["label"], "right_model": json.loads(right)["label"],
                 "outcome": outcome or "", "rater": rater or "", "leak": bool(leak),
             }
-            for created, prompt, category, left, right, outcome, rater, leak in rows
+            for round_id, chat_id, created, prompt, category, left, right, outcome, rater, leak in rows
         ]
 
     def integrity_check(self) -> str:

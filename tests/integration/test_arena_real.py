@@ -7,21 +7,25 @@ import sys
 
 import pytest
 
-from gui.app import Arena
+from gui.arena import Arena
 from gui.bridge.rounds import PARALLEL, SEQUENTIAL
 from gui.core.metrics import StopReason
+from gui.core.store import Store
 from gui.widgets.main_window import MainWindow
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def arena(qtbot, event_loop):
+def arena(qtbot, event_loop, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)
-    made = Arena(window)
+    window.blind_action.setChecked(False)
+    store = Store(tmp_path / "results.sqlite")
+    made = Arena(window, store)
     yield made
     made.shutdown()
+    store.close()
 
 
 def load_pair(qtbot, arena, left, right):

@@ -1,0 +1,77 @@
+"""The results windows and files with a real store: leaderboard, history masking, import, export."""
+
+import json
+import random
+
+import pytest
+
+from fakes import FakeEngine
+from gguf_files import write_gguf
+from gui.arena import Arena
+from gui.core.store import Store
+from gui.core.votes_io import read_votes_jsonl
+from gui.results import HIDDEN, Results
+from gui.widgets.main_window import MainWindow
+
+
+@pytest.fixture
+def setup(qtbot, event_loop, tmp_path):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    store = Store(tmp_path / "results.sqlite")
+    arena = Arena(window, store, [FakeEngine([["x"]] * 5), FakeEngine([["y"]] * 5)], rng=random.Random(1))
+    arena.rater = "ann"
+    paths = [write_gguf(tmp_path / name) for name in ("One-1B.Q4_0.gguf", "Two-2B.Q4_0.gguf")]
+    with qtbot.waitSignals([side.loaded for side in arena.sides], timeout=5000):
+        arena.load_pair(*map(str, paths))
+    results = Results(window, arena, store)
+    yield window, arena, store, results
+    for view in (results.leaderboard, results.history):
+        view.close()
+    arena.shutdown()
+    store.close()
+
+
+def test_history_hides_the_models_of_the_round_awaiting_its_vote(setup, event_loop):
+    window, arena, store, results = setup
+    event_loop.run_until_complete(arena.send("first"))
+    results.show_history()
+    assert {results.history.rounds.item(0, c).text() for c in range(results.history.rounds.columnCount())} >= {HIDDEN}
+    arena.cast_vote("left", 2, 1, "")
+    results.show_history()
+    texts = {results.history.rounds.item(0, c).text() for c in range(results.history.rounds.columnCount())}
+    assert HIDDEN not in texts and {"One-1B.Q4_0", "Two-2B.Q4_0"} <= texts
+
+
+def test_a_follow_up_after_the_reveal_starts_a_new_blind_chat(setup, event_loop):
+    window, arena, store, results = setup
+    event_loop.run_until_complete(arena.send("first"))
+    first_chat = arena.chat_id
+    arena.cast_vote("right", None, None, "")
+    window.sendRequested.emit("second")
+    assert arena.chat_id != first_chat and "new blind chat" in window.statusBar().currentMessage()
+    event_loop.run_until_complete(arena.round_task)
+    assert arena.pending is not None and arena.pending.chat_id == arena.chat_id
+
+
+def test_import_merges_fastchat_votes_once_and_the_leaderboard_shows_them(setup, tmp_path):
+    window, arena, store, results = setup
+    battles = tmp_path / "battles.jsonl"
+    lines = [{"question_id": i, "model_a": "m1", "model_b": "m2", "winner": w}
+             for i, w in enumerate(["model_a", "model_a", "model_b", "tie", "tie (bothbad)"])]
+    battles.write_text("\n".join(json.dumps(line) for line in lines))
+    assert results.import_file(str(battles)) == (5, 5)
+    assert results.import_file(str(battles)) == (0, 5)
+    results.show_leaderboard()
+    table = results.leaderboard.standings
+    assert {table.item(r, 1).text() for r in range(table.rowCount())} == {"m1", "m2"}
+
+
+def test_export_writes_every_vote(setup, event_loop, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    event_loop.run_until_complete(arena.send("q"))
+    arena.cast_vote("tie", None, None, "close call")
+    out = tmp_path / "votes.jsonl"
+    monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    results.export_votes()
+    assert [v.comment for v in read_votes_jsonl(out)] == ["close call"]
