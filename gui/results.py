@@ -3,7 +3,7 @@
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.core.leaderboard import compute_leaderboard, summary_lines
@@ -25,6 +25,9 @@ class Results(QObject):
         self.store = store
         self.leaderboard = LeaderboardWindow()
         self.history = HistoryWindow()
+        for view in (self.leaderboard, self.history):
+            # Closing the main window ends the app even while these are open.
+            view.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self._include_leaks = False
         window.leaderboardRequested.connect(self.show_leaderboard)
         window.historyRequested.connect(self.show_history)

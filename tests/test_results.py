@@ -4,6 +4,7 @@ import json
 import random
 
 import pytest
+from PySide6.QtCore import Qt
 
 from fakes import FakeEngine
 from gguf_files import write_gguf
@@ -75,3 +76,9 @@ def test_export_writes_every_vote(setup, event_loop, tmp_path, monkeypatch):
     monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     results.export_votes()
     assert [v.comment for v in read_votes_jsonl(out)] == ["close call"]
+
+
+def test_the_results_windows_do_not_keep_the_app_open(setup):
+    window, arena, store, results = setup
+    assert not results.leaderboard.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)
+    assert not results.history.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)

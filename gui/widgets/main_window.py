@@ -100,6 +100,12 @@ class MainWindow(QMainWindow):
         self.status = self.statusBar()
         self.set_busy(False)
         self.set_blind(self.blind_action.isChecked())
+        # After a vote the next thing a rater does is type the next message.
+        self.rating.voteCast.connect(self._focus_prompt)
+        self.prompt.setFocus()
+
+    @Slot()
+    def _focus_prompt(self) -> None:
         self.prompt.setFocus()
 
     def _central(self) -> QWidget:

@@ -345,3 +345,15 @@ def test_tab_goes_from_the_answers_through_the_rating_bar_to_the_prompt(qtbot, w
         reached.append(window.focusWidget())
     rating = window.rating
     assert reached[:8] == [*rating.buttons, rating.left_score, rating.right_score, rating.comment, window.prompt]
+
+
+def test_after_a_vote_the_prompt_has_the_focus(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.rating.ask()
+    assert window.focusWidget() is window.rating.buttons[0]
+    with qtbot.waitSignal(window.rating.voteCast, timeout=1000):
+        window.rating.buttons[1].click()
+    assert window.focusWidget() is window.prompt
