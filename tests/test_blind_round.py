@@ -2,6 +2,11 @@
 
 import asyncio
 import random
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -116,3 +121,48 @@ def test_an_answer_naming_its_model_flags_the_vote(qtbot, make_arena, event_loop
     arena.cast_vote("tie", None, None, "")
     assert arena.store.votes()[0].identity_leak
     assert "left out of the leaderboard" in arena.window.rating.result.text()
+
+
+def test_sigkill_right_after_a_vote_in_the_app_loses_nothing(tmp_path):
+    """The real vote path (rating bar -> arena -> store) in a child process killed at once."""
+    tests = Path(__file__).resolve().parent
+    script = textwrap.dedent(
+        f"""
+        import asyncio, random, sys
+        from pathlib import Path
+        sys.path.insert(0, {str(tests)!r})
+        from gui.app import start_qt
+        start_qt("offscreen")
+        from fakes import FakeEngine
+        from gguf_files import write_gguf
+        from gui.arena import Arena
+        from gui.core.store import Store
+        from gui.widgets.main_window import MainWindow
+        window = MainWindow()
+        arena = Arena(window, Store({str(tmp_path / "results.sqlite")!r}), [FakeEngine([["a"]]), FakeEngine([["b"]])],
+                      rng=random.Random(0))
+        arena.rater = "kim"
+        loop = asyncio.get_event_loop()
+        paths = [str(write_gguf(Path({str(tmp_path)!r}) / n)) for n in ("x.gguf", "y.gguf")]
+
+        async def rate():
+            arena.load_pair(*paths)
+            while any(side.model is None for side in arena.sides):
+                await asyncio.sleep(0.01)
+            await arena.send("hello")
+            window.rating.buttons[2].click()
+            print("voted", flush=True)
+            await asyncio.sleep(60)
+
+        loop.run_until_complete(rate())
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "voted"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    store = Store(tmp_path / "results.sqlite")
+    assert [(v.outcome, v.rater) for v in store.votes()] == [(Outcome.TIE, "kim")]
+    assert len(store.history()) == 1 and store.integrity_check() == "ok"
