@@ -3,8 +3,6 @@
 import asyncio
 import random
 import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, 
 
 from fakes import FakeEngine
 from gguf_files import write_gguf
+from processes import kill_after
 from gui.arena import Arena
 from gui.core.store import Store
 from gui.core.votes import Outcome
@@ -157,12 +156,7 @@ def test_sigkill_right_after_a_vote_in_the_app_loses_nothing(tmp_path):
         loop.run_until_complete(rate())
         """
     )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline().strip() == "voted"
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
+    assert kill_after(script, "voted") == -signal.SIGKILL
     store = Store(tmp_path / "results.sqlite")
     assert [(v.outcome, v.rater) for v in store.votes()] == [(Outcome.TIE, "kim")]
     assert len(store.history()) == 1 and store.integrity_check() == "ok"

@@ -3,13 +3,12 @@
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from processes import kill_after
 from gui.core.store import SCHEMA_VERSION, RoundRecord, Store, StoreError
 from gui.core.votes import Outcome, Vote
 
@@ -99,13 +98,7 @@ def test_a_vote_survives_sigkill_right_after_it_is_cast(tmp_path):
         time.sleep(60)
         """
     )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline().strip() == "voted"
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-    assert child.returncode == -signal.SIGKILL
+    assert kill_after(script, "voted") == -signal.SIGKILL
     store = Store(path)
     assert [(v.round_id, v.outcome) for v in store.votes()] == [("r1", Outcome.RIGHT)]
     assert store.integrity_check() == "ok"
