@@ -262,18 +262,20 @@ class Arena(QObject):
             pane.gauges.reset()
             pane.conceal()
             self._show_side(slot)
+        self.refresh_model_list()
         self.window.chart.reset()
 
     def _show_side(self, slot: int) -> None:
         """Put the side now in `slot` on its pane: card, load state, memory."""
         pane, side = self.window.panes[slot], self.side_at(slot)
         model = side.model
-        if model is not None:
+        if model is None:
+            pane.clear_card()
+        else:
             pane.show_card(model.card)
             pane.set_loaded(f"loaded in {model.load_s:.2f} s · context {model.n_ctx}")
             pane.set_format_note(model.chat_format.note)
         pane.gauges.set_model_memory(self.side_memory(slot ^ self.swapped))
-        self.refresh_model_list()
 
     def shutdown(self) -> None:
         """Stop the answers, then each worker frees its model on its own thread, then the threads end."""
@@ -323,12 +325,10 @@ class Arena(QObject):
         if side.path and (side.model is not None or side.loading):
             self.choose_file(slot ^ self.swapped, side.path)
 
-    def _on_loaded(self, index: int, model) -> None:
-        pane = self.pane_of(index)
-        pane.set_loading(None)
-        pane.set_loaded(f"loaded in {model.load_s:.2f} s · context {model.n_ctx}")
-        pane.set_format_note(model.chat_format.note)
+    def _on_loaded(self, index: int, _model) -> None:
         slot = index ^ self.swapped
+        self.pane_of(index).set_loading(None)
+        self._show_side(slot)
         self.window.show_status(f"{('Left', 'Right')[slot]} model loaded.")
         self.monitor.watch([s.model.card.path for s in self.sides if s.model is not None])
 
