@@ -126,7 +126,7 @@ class Arena(QObject):
             pane.show_error(str(error))
             return False
         pane.show_card(card)
-        pane.set_format_note(choose_format(card.architecture, card.chat_template is not None, None).note)
+        pane.set_format_note(choose_format(card.architecture, card.has_chat_template, None).note)
         params = self.window.settings.load_params(index ^ self.swapped)
         free = system_memory().free_ram_bytes
         if params.n_gpu_layers == 0 and card.file_size * FIT_MARGIN > free:

@@ -90,7 +90,7 @@ class EngineWorker(QObject):
             self.formatChanged.emit(self._engine.set_chat_format(override))
 
     @Slot(object)
-    def generate(self, request: "GenerateRequest") -> None:
+    def generate(self, request: GenerateRequest) -> None:
         """Stream one answer into the token queue, then emit `finished` with its figures."""
         request_id, sampling, n_threads, cancel = request.request_id, request.sampling, request.n_threads, request.cancel
         started = time.perf_counter()

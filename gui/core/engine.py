@@ -188,7 +188,7 @@ class LlamaEngine:
     def _set_chat_format(self, card: ModelCard, override: str | None) -> FormatChoice:
         from llama_cpp import llama_chat_format
 
-        choice = choose_format(card.architecture, card.chat_template is not None, override)
+        choice = choose_format(card.architecture, card.has_chat_template, override)
         llm = self._llm
         eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", errors="replace")
         self._bos_text = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", errors="replace")

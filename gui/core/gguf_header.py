@@ -63,21 +63,6 @@ class ModelCard:
         """Whether the file brings its own chat template (llama-cpp-python's fallback is often wrong)."""
         return bool(self.chat_template)
 
-    @property
-    def size_label(self) -> str:
-        """The parameter count the way model names say it: "135M", "1.5B"."""
-        n = self.parameter_count
-        if n >= 10**9:
-            return f"{n / 10**9:.1f}B"
-        if n >= 10**6:
-            return f"{n / 10**6:.0f}M"
-        return f"{n / 10**3:.0f}K"
-
-    @property
-    def display_name(self) -> str:
-        """The file's own name for the model, else its file name without the extension."""
-        return self.name or Path(self.path).stem
-
 
 class GGUFFileError(Exception):
     """A file that is not a usable GGUF; `str()` says what is wrong and what to do, naming the file."""

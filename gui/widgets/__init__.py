@@ -1,1 +1,1 @@
-"""Views only: main window, answer panes, gauges, settings and the live rate chart."""
+"""Views only: main window, answer panes, gauges, settings, rate chart, rating bar, leaderboard and history."""

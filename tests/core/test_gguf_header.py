@@ -68,8 +68,6 @@ def test_tiny_file_card(tiny):
         chat_template=TEMPLATE,
     )
     assert card.has_chat_template
-    assert card.size_label == "0K"
-    assert card.display_name == "Tiny Test"
 
 
 def test_file_type_names_the_quantization(tmp_path):
@@ -89,7 +87,6 @@ def test_without_file_type_the_biggest_tensor_type_names_the_quantization(tmp_pa
     assert card.quantization == "F16"
     assert card.parameter_count == 8 + 256
     assert card.chat_template is None and not card.has_chat_template
-    assert card.display_name == "mixed"
 
 
 def test_custom_alignment_is_followed(tmp_path):
@@ -104,14 +101,6 @@ def test_path_with_spaces_and_non_ascii_characters(tmp_path):
     card = read_card(str(path))
     assert card.path == str(path)
     assert card.architecture == "llama"
-
-
-@pytest.mark.parametrize(
-    "size, label", [(999, "1K"), (134_515_008, "135M"), (268_098_176, "268M"), (8_030_261_248, "8.0B")]
-)
-def test_size_label(size, label):
-    card = ModelCard("x.gguf", 1, "llama", None, size, "Q4_0", None, None)
-    assert card.size_label == label
 
 
 # --- files that are not there or not files --------------------------------------------------------
@@ -335,7 +324,6 @@ def test_smollm2_card():
     assert card.has_chat_template
     assert card.context_length == 8192
     assert card.parameter_count == 134_515_008
-    assert card.size_label == "135M"
 
 
 def test_gemma3_card_is_read_fast():
@@ -349,4 +337,3 @@ def test_gemma3_card_is_read_fast():
     assert not card.has_chat_template
     assert card.context_length == 32768
     assert card.parameter_count == 268_098_176
-    assert card.size_label == "268M"
