@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.core.leaderboard import compute_leaderboard, summary_lines
 from gui.core.store import Store
-from gui.core.votes_io import VoteFileError, read_votes_jsonl, write_csv, write_jsonl
+from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, write_csv, write_jsonl
 from gui.widgets.history_window import HistoryWindow
 from gui.widgets.leaderboard_window import LeaderboardWindow
 
@@ -74,8 +74,8 @@ class Results(QObject):
 
     @Slot()
     def import_votes(self) -> None:
-        """Merge the votes of a JSONL file (ours or FastChat's battle format); the same vote is kept once."""
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import votes", "", "Votes (*.jsonl)")
+        """Merge the votes of a JSONL file (ours or FastChat's battle format) or our CSV; the same vote is kept once."""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import votes", "", "Votes (*.jsonl *.csv)")
         if not path:
             return
         try:
@@ -87,7 +87,7 @@ class Results(QObject):
 
     def import_file(self, path: str) -> tuple[int, int]:
         """(new votes, votes in the file); the file is read whole before anything is written."""
-        votes = read_votes_jsonl(path)
+        votes = (read_votes_csv if Path(path).suffix.lower() == ".csv" else read_votes_jsonl)(path)
         return self.store.add_votes(votes), len(votes)
 
     @Slot(bool)

@@ -82,3 +82,16 @@ def test_the_results_windows_do_not_keep_the_app_open(setup):
     window, arena, store, results = setup
     assert not results.leaderboard.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)
     assert not results.history.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)
+
+
+def test_a_csv_export_imports_back_into_another_store(setup, event_loop, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    event_loop.run_until_complete(arena.send("q"))
+    arena.cast_vote("right", 1, 3, "")
+    out = tmp_path / "votes.csv"
+    monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    results.export_votes()
+    other = Results(window, arena, Store(tmp_path / "other.sqlite"))
+    assert other.import_file(str(out)) == (1, 1)
+    assert other.store.votes() == store.votes()
+    other.store.close()
