@@ -19,6 +19,13 @@ class SideMemory:
         return self.weights_bytes + self.context_bytes
 
 
+def side_memory(model, resident: dict[str, int]) -> SideMemory:
+    """A loaded model's memory: its file's resident bytes (or llama.cpp's model size when not mapped) + buffers."""
+    mapped = resident.get(model.card.path, 0)
+    weights = (mapped or model.model_bytes) + model.unmapped_weight_bytes
+    return SideMemory(weights_bytes=weights, context_bytes=model.context_bytes)
+
+
 @dataclass(frozen=True)
 class SystemMemory:
     """The whole app's footprint and what the machine has left."""

@@ -50,6 +50,25 @@ MIGRATIONS = (
     );
     CREATE INDEX votes_round ON votes (round_id);
     """,
+    """
+    ALTER TABLE rounds ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rounds ADD COLUMN batch_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rounds ADD COLUMN item_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rounds ADD COLUMN control INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rounds ADD COLUMN repeat_of TEXT;
+    ALTER TABLE rounds ADD COLUMN left_checks TEXT;
+    ALTER TABLE rounds ADD COLUMN right_checks TEXT;
+    -- A resumed batch can never store the same planned round twice.
+    CREATE UNIQUE INDEX rounds_batch_key ON rounds (batch_id, batch_key) WHERE batch_id != '';
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        suite TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'cancelled', 'finished'))
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _VOTE_COLUMNS = (
@@ -82,6 +101,30 @@ class RoundRecord:
     left_metrics: dict | None
     right_metrics: dict | None
     environment: dict
+    batch_id: str = ""  # the batch that ran it; "" for a round typed in the chat
+    batch_key: str = ""  # its entry in that batch's plan
+    item_id: str = ""  # the suite item it asked
+    control: bool = False  # the same model on both sides, to check the raters
+    repeat_of: str | None = None  # a rated round shown again with its sides swapped
+    left_checks: list[dict] | None = None  # automatic check results per answer
+    right_checks: list[dict] | None = None
+
+
+_JSON_FIELDS = ("params", "left_model", "right_model", "left_metrics", "right_metrics", "environment",
+                "left_checks", "right_checks")
+_BATCH_STATES = ("running", "paused", "cancelled", "finished")
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A batch run: its suite, its plan of rounds (each with a key), its settings and its state."""
+
+    id: str
+    created_at: str
+    suite: str
+    plan: list[dict]
+    settings: dict
+    state: str
 
 
 class Store:
@@ -120,18 +163,16 @@ class Store:
 
     def add_round(self, record: RoundRecord) -> None:
         """Keep a finished round: prompt, parameters, both answers, their figures and who was where."""
-        row = {
-            **record.__dict__,
-            "params": json.dumps(record.params),
-            "left_model": json.dumps(record.left_model),
-            "right_model": json.dumps(record.right_model),
-            "left_metrics": json.dumps(record.left_metrics),
-            "right_metrics": json.dumps(record.right_metrics),
-            "environment": json.dumps(record.environment),
-            "swapped": int(record.swapped),
-        }
+        row = {**record.__dict__, **{key: json.dumps(getattr(record, key)) for key in _JSON_FIELDS}}
+        row["swapped"], row["control"] = int(record.swapped), int(record.control)
         columns = ", ".join(row)
         self._db.execute(f"INSERT INTO rounds ({columns}) VALUES ({', '.join(':' + c for c in row)})", row)
+
+    def add_repeat(self, record: RoundRecord, vote: Vote) -> None:
+        """Keep a swapped repeat and its vote together: the repeat exists only once it is rated."""
+        with self._transaction():
+            self.add_round(record)
+            self.add_vote(vote)
 
     def add_vote(self, vote: Vote) -> bool:
         """Commit one vote at once; False when the same vote (round, rater, time) is already there."""
@@ -159,13 +200,41 @@ class Store:
     def round(self, round_id: str) -> RoundRecord | None:
         """One stored round, or None."""
         row = self._db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()
-        if row is None:
-            return None
-        fields = dict(row)
-        for key in ("params", "left_model", "right_model", "left_metrics", "right_metrics", "environment"):
-            fields[key] = json.loads(fields[key]) if fields[key] is not None else None
-        fields["swapped"] = bool(fields["swapped"])
-        return RoundRecord(**fields)
+        return None if row is None else self._round(row)
+
+    def rounds(self, batch_id: str | None = None) -> list[RoundRecord]:
+        """Every stored round (or a batch's), oldest first."""
+        where, args = ("WHERE batch_id = ?", (batch_id,)) if batch_id is not None else ("", ())
+        rows = self._db.execute(f"SELECT * FROM rounds {where} ORDER BY created_at, rowid", args).fetchall()
+        return [self._round(row) for row in rows]
+
+    def add_batch(self, batch: BatchRecord) -> None:
+        """Keep a new batch and its plan before its first round runs."""
+        self._db.execute(
+            "INSERT INTO batches (id, created_at, suite, plan, settings, state) VALUES (?, ?, ?, ?, ?, ?)",
+            (batch.id, batch.created_at, batch.suite, json.dumps(batch.plan), json.dumps(batch.settings), batch.state),
+        )
+
+    def set_batch_state(self, batch_id: str, state: str) -> None:
+        """Running, paused, cancelled or finished."""
+        if state not in _BATCH_STATES:
+            raise ValueError(f"unknown batch state {state!r}: use one of {', '.join(_BATCH_STATES)}")
+        self._db.execute("UPDATE batches SET state = ? WHERE id = ?", (state, batch_id))
+
+    def batch(self, batch_id: str) -> BatchRecord | None:
+        """One stored batch, or None."""
+        row = self._db.execute("SELECT * FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        return None if row is None else self._batch(row)
+
+    def batches(self) -> list[BatchRecord]:
+        """Every batch, newest first."""
+        rows = self._db.execute("SELECT * FROM batches ORDER BY created_at DESC, rowid DESC").fetchall()
+        return [self._batch(row) for row in rows]
+
+    def batch_keys_done(self, batch_id: str) -> set[str]:
+        """The plan entries of a batch that already have their round stored."""
+        rows = self._db.execute("SELECT batch_key FROM rounds WHERE batch_id = ?", (batch_id,)).fetchall()
+        return {key for (key,) in rows}
 
     def history(self) -> list[dict]:
         """Every round with its latest vote, newest first, for the history window."""
@@ -203,6 +272,20 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @staticmethod
+    def _round(row: sqlite3.Row) -> RoundRecord:
+        fields = dict(row)
+        for key in _JSON_FIELDS:
+            fields[key] = json.loads(fields[key]) if fields[key] is not None else None
+        fields["swapped"], fields["control"] = bool(fields["swapped"]), bool(fields["control"])
+        return RoundRecord(**fields)
+
+    @staticmethod
+    def _batch(row: sqlite3.Row) -> BatchRecord:
+        fields = dict(row)
+        fields["plan"], fields["settings"] = json.loads(fields["plan"]), json.loads(fields["settings"])
+        return BatchRecord(**fields)
 
     @staticmethod
     def _vote(row: sqlite3.Row) -> Vote:

@@ -1,5 +1,6 @@
 """The results database: committed at once, survives SIGKILL, migrates old files, refuses what it cannot read."""
 
+import dataclasses
 import shutil
 import signal
 import sqlite3
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from processes import kill_after
-from gui.core.store import SCHEMA_VERSION, RoundRecord, Store, StoreError
+from gui.core.store import SCHEMA_VERSION, BatchRecord, RoundRecord, Store, StoreError
 from gui.core.votes import Outcome, Vote
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -102,3 +103,42 @@ def test_a_vote_survives_sigkill_right_after_it_is_cast(tmp_path):
     store = Store(path)
     assert [(v.round_id, v.outcome) for v in store.votes()] == [("r1", Outcome.RIGHT)]
     assert store.integrity_check() == "ok"
+
+
+def test_batch_rounds_keep_their_checks_and_a_planned_round_is_stored_once(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    checks = [{"kind": "number", "passed": True, "detail": "last number 4 = 4"}]
+    record = dataclasses.replace(a_round(), batch_id="b1", batch_key="m1#0", item_id="m1", left_checks=checks)
+    store.add_round(record)
+    assert store.rounds() == [record] and store.rounds("b1") == [record] and store.rounds("other") == []
+    assert store.batch_keys_done("b1") == {"m1#0"}
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_round(dataclasses.replace(record, id="r2"))
+    # Chat rounds carry no batch key: any number of them.
+    store.add_round(a_round("c1"))
+    store.add_round(a_round("c2"))
+    assert len(store.rounds()) == 3
+
+
+def test_a_repeat_and_its_vote_land_together_or_not_at_all(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    store.add_round(a_round())
+    repeat = dataclasses.replace(a_round("r1-again"), repeat_of="r1")
+    bad_vote = a_vote("r1-again", repeat_of="r1")
+    object.__setattr__(bad_vote, "rubric_left", 9)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_repeat(repeat, bad_vote)
+    assert store.round("r1-again") is None and store.votes() == []
+    store.add_repeat(repeat, a_vote("r1-again", repeat_of="r1"))
+    assert store.round("r1-again").repeat_of == "r1" and store.votes()[0].repeat_of == "r1"
+
+
+def test_batches_keep_their_plan_settings_and_state(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    batch = BatchRecord("b1", "2026-11-23T10:00:00+00:00", "math", [{"key": "m1#0"}], {"repeats": 1}, "paused")
+    store.add_batch(batch)
+    store.set_batch_state("b1", "running")
+    assert store.batch("b1") == dataclasses.replace(batch, state="running")
+    assert store.batches() == [store.batch("b1")] and store.batch("nope") is None
+    with pytest.raises(ValueError, match="unknown batch state"):
+        store.set_batch_state("b1", "exploded")

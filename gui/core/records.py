@@ -1,0 +1,49 @@
+"""What a stored round holds beyond the answers: each answer's figures, swapped repeats, earlier turns."""
+
+import dataclasses
+from datetime import UTC, datetime
+
+from gui.core.memory import SideMemory
+from gui.core.metrics import GenerationStats
+from gui.core.store import RoundRecord
+
+_SIDE_FIELDS = ("model", "output", "metrics", "checks")
+
+
+def now() -> str:
+    """The time stamp rounds and votes carry: UTC, ISO 8601, milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def answer_metrics(stats: GenerationStats, load_s: float, memory: SideMemory | None) -> dict:
+    """An answer's figures as stored: its GenerationStats (stop reason as its word), its model's load time and memory."""
+    return {
+        **dataclasses.asdict(stats),
+        "stop_reason": stats.stop_reason.value,
+        "load_s": load_s,
+        "weights_bytes": memory.weights_bytes if memory else None,
+        "context_bytes": memory.context_bytes if memory else None,
+    }
+
+
+def swapped_copy(record: RoundRecord, round_id: str, created_at: str) -> RoundRecord:
+    """The same pair shown again with Left and Right exchanged, pointing back at the round it repeats."""
+    exchanged = {}
+    for field in _SIDE_FIELDS:
+        exchanged[f"left_{field}"] = getattr(record, f"right_{field}")
+        exchanged[f"right_{field}"] = getattr(record, f"left_{field}")
+    params = {"left": record.params.get("right"), "right": record.params.get("left")} if record.params else {}
+    return dataclasses.replace(
+        record, **exchanged, params=params, id=round_id, created_at=created_at, swapped=not record.swapped,
+        repeat_of=record.id, batch_id="", batch_key="",
+    )
+
+
+def earlier_turns(record: RoundRecord, rounds: list[RoundRecord]) -> list[tuple[str, str, str]]:
+    """(prompt, Left answer, Right answer) of the turns before `record` in its chat, as `record` shows its sides."""
+    turns = sorted(
+        (r for r in rounds if r.chat_id == record.chat_id and r.turn < record.turn and r.repeat_of is None),
+        key=lambda r: r.turn,
+    )
+    flip = record.repeat_of is not None  # a repeat shows the whole chat with its sides exchanged
+    return [(r.prompt, *((r.right_output, r.left_output) if flip else (r.left_output, r.right_output))) for r in turns]
