@@ -66,6 +66,7 @@ class Leaderboard:
     position_bias: PositionBias | None
     agreement: Agreement | None
     flip_rates: dict[str, tuple[int, int]]
+    control_picks: dict[str, tuple[int, int]]
 
 
 def compute_leaderboard(
@@ -75,20 +76,23 @@ def compute_leaderboard(
 
     Identity-leak votes count nowhere unless `include_leaks`. Votes with the same model on
     both sides (controls) are left out of the ratings and W/L/T counts only: they still
-    carry rubric scores, position bias, agreement and consistency.
+    carry rubric scores, position bias, agreement and consistency. Votes on swapped repeats
+    count only for flip rates: counting them again would weigh a pair twice.
     """
     if bootstrap_rounds < 1:
         raise ValueError(f"bootstrap_rounds must be at least 1, got {bootstrap_rounds}")
     counted = [vote for vote in votes if include_leaks or not vote.identity_leak]
-    rated = [vote for vote in counted if vote.model_left != vote.model_right]
+    first_looks = [vote for vote in counted if vote.repeat_of is None]
+    rated = [vote for vote in first_looks if vote.model_left != vote.model_right]
     rows = _rows(rated, bootstrap_rounds, seed)
     return Leaderboard(
         rows=rows,
-        rubric_by_category=rubric_by_category(counted),
+        rubric_by_category=rubric_by_category(first_looks),
         votes_to_separate=votes_to_separate(rows, rated),
-        position_bias=position_bias(counted),
-        agreement=agreement(counted),
+        position_bias=position_bias(first_looks),
+        agreement=agreement(first_looks),
         flip_rates=flip_rates(counted),
+        control_picks=control_picks(first_looks),
     )
 
 
@@ -308,6 +312,16 @@ def flip_rates(votes: Iterable[Vote]) -> dict[str, tuple[int, int]]:
     return {rater: tuple(tallies[rater]) for rater in sorted(tallies)}
 
 
+def control_picks(votes: Iterable[Vote]) -> dict[str, tuple[int, int]]:
+    """{rater: (decisive votes, control votes)}: how often a rater picked a side when one model was on both."""
+    tallies = defaultdict(lambda: [0, 0])
+    for vote in votes:
+        if vote.control:
+            tallies[vote.rater][0] += vote.outcome in (Outcome.LEFT, Outcome.RIGHT)
+            tallies[vote.rater][1] += 1
+    return {rater: tuple(tallies[rater]) for rater in sorted(tallies)}
+
+
 def _preferred(vote: Vote) -> str | None:
     """The model the vote preferred; None (no preference) for a tie or both bad."""
     return {Outcome.LEFT: vote.model_left, Outcome.RIGHT: vote.model_right}.get(vote.outcome)
@@ -346,6 +360,11 @@ def summary_lines(board: Leaderboard) -> list[str]:
     lines = [bias_line, _agreement_line(board.agreement), _separation_line(board.votes_to_separate)]
     for rater, (flips, pairs) in board.flip_rates.items():
         lines.append(f"Flip rate of {rater or 'unnamed rater'}: {flips} of {pairs} swapped repeats")
+    for rater, (decisive, controls) in board.control_picks.items():
+        lines.append(
+            f"Controls of {rater or 'unnamed rater'}: picked a side in {decisive} of {controls} rounds "
+            "with the same model on both"
+        )
     return lines
 
 

@@ -9,6 +9,7 @@ from gui.core.leaderboard import (
     compute_leaderboard,
     fleiss_kappa,
     format_table,
+    summary_lines,
     to_json_rows,
 )
 from gui.core.votes import Outcome, Vote
@@ -161,6 +162,28 @@ def test_flip_rates_compare_the_preferred_model_across_swapped_repeats():
         Vote("r5b", "B", "A", L, rater="dee", repeat_of="r5"),  # another rater: no pair
     ]
     assert board_of(votes).flip_rates == {"ann": (0, 2), "bob": (2, 2)}
+
+
+def test_swapped_repeats_count_for_flip_rates_only():
+    first_looks = a_wins(3, 1)
+    repeats = [Vote(f"{v.round_id}b", v.model_right, v.model_left, L, rater=v.rater, repeat_of=v.round_id,
+                    rubric_left=0) for v in first_looks]
+    board = board_of(first_looks + repeats)
+    assert ratings(board) == pytest.approx(ratings(board_of(first_looks)))
+    assert [row.votes for row in board.rows] == [4, 4]
+    assert board.position_bias == board_of(first_looks).position_bias
+    assert board.rubric_by_category == {}
+    assert sum(pairs for _flips, pairs in board.flip_rates.values()) == 4
+
+
+def test_control_picks_count_how_often_a_rater_chose_a_side_between_one_model():
+    votes = [
+        *battles(("A", "A", L), ("A", "A", T), ("B", "B", BB), start=10, control=True),
+        Vote("c9", "A", "A", R, rater="bob", control=True),
+    ]
+    board = board_of(votes + a_wins(1, 1))
+    assert board.control_picks == {"": (1, 3), "bob": (1, 1)}
+    assert "Controls of bob: picked a side in 1 of 1 rounds with the same model on both" in summary_lines(board)
 
 
 def test_leak_votes_count_only_when_asked():
