@@ -63,8 +63,8 @@ class FakeEngine:
         self._note("format", override)
         return FormatChoice(override, f"format {override}")
 
-    def generate(self, messages, sampling, n_threads, should_stop):
-        self._note("generate", messages, n_threads)
+    def generate(self, messages, sampling, n_threads, should_stop, *, reuse_prefix=True):
+        self._note("generate", messages, n_threads, reuse_prefix)
         pieces = self.answers.pop(0) if self.answers else ["ok"]
         reason = StopReason.END_OF_TEXT
         for count, piece in enumerate(pieces, 1):

@@ -17,6 +17,10 @@ _request_ids = itertools.count(1)
 LIVE_INTERVAL_S = 1.0  # rates update about once a second: faster only makes the gauge flicker
 
 
+class LoadFailed(Exception):
+    """A model did not load; the message says why and what to do."""
+
+
 class Side(QObject):
     """Commands go to the worker as queued signals; results come back as signals and futures.
 
@@ -88,6 +92,26 @@ class Side(QObject):
         self._load_cancel = threading.Event()
         self._loadRequested.emit(self._load_id, path, params, self._load_cancel)
 
+    async def load_model(self, path: str, params: LoadParams):
+        """`load`, then wait: the LoadedModel, or LoadFailed with llama.cpp's reason."""
+        future = asyncio.get_running_loop().create_future()
+
+        def settle(outcome) -> None:
+            if not future.done():
+                future.set_result(outcome)
+
+        self.loaded.connect(settle)
+        self.loadFailed.connect(settle)
+        try:
+            self.load(path, params)
+            outcome = await future
+        finally:
+            self.loaded.disconnect(settle)
+            self.loadFailed.disconnect(settle)
+        if isinstance(outcome, str):
+            raise LoadFailed(outcome)
+        return outcome
+
     def cancel_load(self) -> None:
         """Abort the load under way; llama.cpp stops at its next progress report."""
         self._load_cancel.set()
@@ -96,7 +120,8 @@ class Side(QObject):
         """Use another chat format from the next request on."""
         self._formatRequested.emit(override)
 
-    def ask(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool) -> int:
+    def ask(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool,
+            reuse_prefix: bool = True) -> int:
         """Send the next user turn of this side's conversation; returns the request id."""
         self.stop()
         self._answer_id = request_id = next(_request_ids)
@@ -107,14 +132,15 @@ class Side(QObject):
         messages = self.conversation.messages(sampling.system_prompt, user_text)
         self.answerStarted.emit(user_text)
         self._generateRequested.emit(
-            GenerateRequest(request_id, messages, sampling, n_threads, contended, self._answer_cancel)
+            GenerateRequest(request_id, messages, sampling, n_threads, contended, self._answer_cancel, reuse_prefix)
         )
         return request_id
 
-    async def answer(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool) -> Answer:
+    async def answer(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool,
+                     reuse_prefix: bool = True) -> Answer:
         """`ask`, then wait for the answer (stopped and failed answers included)."""
         future = asyncio.get_running_loop().create_future()
-        self._futures[self.ask(user_text, sampling, n_threads, contended)] = future
+        self._futures[self.ask(user_text, sampling, n_threads, contended, reuse_prefix)] = future
         return await future
 
     def stop(self) -> None:

@@ -35,6 +35,7 @@ class GenerateRequest:
     n_threads: int
     contended: bool
     cancel: threading.Event
+    reuse_prefix: bool = True  # False: process the whole prompt, as a timed batch answer must
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ class EngineWorker(QObject):
         counters = None
         error = None
         try:
-            stream = self._engine.generate(request.messages, sampling, n_threads, cancel.is_set)
+            stream = self._engine.generate(
+                request.messages, sampling, n_threads, cancel.is_set, reuse_prefix=request.reuse_prefix
+            )
             while True:
                 try:
                     text = next(stream)

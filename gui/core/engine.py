@@ -231,8 +231,14 @@ class LlamaEngine:
         sampling: SamplingParams,
         n_threads: int,
         should_stop: Callable[[], bool],
+        *,
+        reuse_prefix: bool = True,
     ) -> Generator[str, None, Outcome]:
-        """Yield the text of each generated token ("" while a character is incomplete); return the Outcome."""
+        """Yield the text of each generated token ("" while a character is incomplete); return the Outcome.
+
+        With `reuse_prefix` the cache keeps what the last prompt shares with this one (a chat's
+        earlier turns); without, the whole prompt is processed, so TTFT compares like with like.
+        """
         import llama_cpp
 
         llm = self._llm
@@ -248,6 +254,8 @@ class LlamaEngine:
         llama_cpp.llama_set_n_threads(llm.ctx, n_threads, n_threads)
         llm.set_seed(sampling.seed)
         llama_cpp.llama_perf_context_reset(llm.ctx)
+        if not reuse_prefix:
+            llm.reset()  # forget the cached tokens: llama-cpp-python matches the new prompt against them
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stop_filter = StopStringFilter(stops)
         vocab = llama_cpp.llama_model_get_vocab(llm.model)

@@ -16,9 +16,9 @@ from gui.core.params import LoadParams, SamplingParams
 class TimedEngine(FakeEngine):
     """Records when each answer started and ended."""
 
-    def generate(self, messages, sampling, n_threads, should_stop):
+    def generate(self, messages, sampling, n_threads, should_stop, *, reuse_prefix=True):
         self.started_at = time.perf_counter()
-        outcome = yield from super().generate(messages, sampling, n_threads, should_stop)
+        outcome = yield from super().generate(messages, sampling, n_threads, should_stop, reuse_prefix=reuse_prefix)
         self.ended_at = time.perf_counter()
         return outcome
 

@@ -72,6 +72,16 @@ def test_a_full_context_stops_with_context_full(engine, default_pair):
     assert outcome.prompt_tokens + outcome.counter_eval_tokens == model.n_ctx
 
 
+def test_without_prefix_reuse_every_answer_processes_its_whole_prompt(engine, default_pair):
+    engine.load(default_pair[0], LoadParams(n_ctx=512, n_threads=1), lambda f: True)
+    sampling = SamplingParams(temperature=0.0, max_tokens=4)
+    _texts, first = drain(engine.generate(QUESTION, sampling, 1, lambda: False))
+    _texts, cached = drain(engine.generate(QUESTION, sampling, 1, lambda: False))
+    _texts, fresh = drain(engine.generate(QUESTION, sampling, 1, lambda: False, reuse_prefix=False))
+    assert cached.prompt_tokens < first.prompt_tokens  # the chat's way: the shared prefix stays cached
+    assert fresh.prompt_tokens == first.prompt_tokens
+
+
 def test_gemma_without_template_uses_the_gemma_format(engine, default_pair):
     model = engine.load(default_pair[1], LoadParams(n_ctx=512, n_threads=1), lambda f: True)
     assert model.chat_format.name == "gemma"
