@@ -8,6 +8,7 @@ import platformdirs
 DATA_ENV = "GGUF_ARENA_DATA"
 MODELS_ENV = "GGUF_ARENA_MODELS"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RESULTS_FILE = "results.sqlite"  # in the data directory
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:

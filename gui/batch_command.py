@@ -1,0 +1,119 @@
+"""`python -m gui batch`: a suite through both models on a machine without a display, with a text progress bar."""
+
+import argparse
+import asyncio
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QCoreApplication, QTimer
+
+from gui.bridge.batch_runner import BatchRunner
+from gui.bridge.side import LoadFailed, Side
+from gui.core.batch import batch_settings, duration_text, items_of, progress_bar, start_or_resume
+from gui.core.engine import LlamaEngine
+from gui.core.gguf_header import GGUFFileError, read_card
+from gui.core.identity import environment
+from gui.core.params import LoadParams, SamplingParams
+from gui.core.paths import RESULTS_FILE, data_dir
+from gui.core.store import Store, StoreError
+from gui.core.suites import SuiteError, find_suite
+
+# Python runs its signal handlers only between bytecodes: a timer lets Ctrl+C in while Qt waits.
+SIGNAL_POLL_MS = 200
+
+
+def add_parser(commands) -> None:
+    """The `batch` sub-command and its options."""
+    sampling = SamplingParams()
+    batch = commands.add_parser("batch", help="run a prompt suite through both models without a display")
+    batch.add_argument("--left", required=True, help="the first GGUF file (model A)")
+    batch.add_argument("--right", required=True, help="the second GGUF file (model B)")
+    batch.add_argument("--suite", required=True, help="a suite name (logic, math, …) or a suite file")
+    batch.add_argument("--db", help=f"the results database (default: {RESULTS_FILE} in the data directory)")
+    batch.add_argument("--repeats", type=int, default=1, help="runs of each prompt (default 1)")
+    batch.add_argument("--controls", type=int, default=0,
+                       help="control rounds with one model on both sides, to check the raters (default 0)")
+    batch.add_argument("--max-tokens", type=int, default=sampling.max_tokens)
+    batch.add_argument("--temperature", type=float, default=sampling.temperature)
+    batch.add_argument("--seed", type=int, default=sampling.seed)
+    batch.add_argument("--n-ctx", type=int, default=LoadParams().n_ctx)
+    batch.add_argument("--threads", type=int, default=0, help="threads per answer (default: all cores)")
+    batch.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    """Plan (or resume) the batch, load both models, run it; 0 when it finished, 1 on an error, 130 when stopped."""
+    data = data_dir(getattr(args, "data_dir", None))
+    try:
+        if args.repeats < 1 or args.controls < 0:
+            raise ValueError("--repeats must be at least 1 and --controls at least 0")
+        paths = [str(Path(path).resolve()) for path in (args.left, args.right)]
+        for path in paths:
+            read_card(path)  # a clear message for a missing or broken file before anything starts
+        suite = find_suite(args.suite, data)
+        store = Store(args.db or data / RESULTS_FILE)
+    except (ValueError, GGUFFileError, SuiteError, StoreError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    sampling = SamplingParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    load = LoadParams(n_ctx=args.n_ctx, n_threads=args.threads)
+    settings = batch_settings(suite, paths, sampling, [load, load], args.repeats, args.controls)
+    batch, resumed = start_or_resume(store, settings, random.Random(args.seed))
+    done = len(store.batch_keys_done(batch.id))
+    verb = f"Resuming batch {batch.id[:8]} at {done} of" if resumed else f"Batch {batch.id[:8]}:"
+    print(f"{verb} {len(batch.plan)} rounds of suite {suite.name!r} into {store.path}")
+    app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(_run(store, batch, paths, load))
+    finally:
+        store.close()
+
+
+async def _run(store: Store, batch, paths: list[str], load: LoadParams) -> int:
+    """Load the pair one at a time, then run the batch with a progress line."""
+    sides = [Side(name, LlamaEngine()) for name in ("a", "b")]
+    runner = None
+    poll = QTimer()
+    poll.start(SIGNAL_POLL_MS)
+    previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel() if runner else None)
+    try:
+        for side, path in zip(sides, paths):
+            model = await side.load_model(path, load)
+            print(f"loaded {Path(path).name} in {model.load_s:.2f} s")
+        runner = BatchRunner(sides, store, batch, items_of(batch), environment())
+        progress = _Progress()
+        runner.progressed.connect(progress.show)
+        started = time.perf_counter()
+        state = await runner.run()
+    except LoadFailed as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        poll.stop()
+        for side in sides:
+            side.shutdown()
+    done = len(store.batch_keys_done(batch.id))
+    if state == "cancelled":
+        print(f"\nStopped with {done} of {len(batch.plan)} rounds stored: run the same command again to resume.")
+        return 130
+    print(f"\nFinished: {done} rounds in {duration_text(time.perf_counter() - started)}, stored in {store.path}. "
+          "Rate them blind in the app: Results › Rate rounds.")
+    return 0
+
+
+class _Progress:
+    """Progress on standard output (llama.cpp talks on standard error): one line redrawn in a terminal, one per round in a log."""
+
+    def __init__(self):
+        self.redraw = sys.stdout.isatty()
+
+    def show(self, done: int, total: int, eta) -> None:
+        line = f"{progress_bar(done, total)}  ETA {duration_text(eta)}"
+        print(f"\r{line}" if self.redraw else line, end="" if self.redraw else "\n", flush=True)

@@ -1,0 +1,84 @@
+"""The headless batch on the real default pair: a killed batch resumes where it stopped, with no round twice."""
+
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gui.core.store import Store
+
+pytestmark = pytest.mark.integration
+
+SUITE = textwrap.dedent(
+    """
+    title = "Tiny"
+    [[prompts]]
+    id = "add"
+    category = "math"
+    prompt = "What is 2 + 3? Answer with the number."
+    reference = "5"
+    checks = [{ kind = "number", value = 5 }]
+    [[prompts]]
+    id = "capital"
+    category = "facts"
+    prompt = "What is the capital of France?"
+    [[prompts]]
+    id = "colour"
+    category = "facts"
+    prompt = "Name a colour."
+    """
+)
+
+
+def batch_command(default_pair, suite, db) -> list[str]:
+    return [sys.executable, "-m", "gui", "batch", "--left", default_pair[0], "--right", default_pair[1],
+            "--suite", str(suite), "--db", str(db), "--repeats", "2", "--controls", "1", "--max-tokens", "8"]
+
+
+def test_a_batch_killed_midway_resumes_without_repeating_or_losing_a_round(default_pair, tmp_path):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(SUITE)
+    db = tmp_path / "results.sqlite"
+    child = subprocess.Popen(batch_command(default_pair, suite, db), stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in child.stdout:
+            if re.search(r"\]\s+2/7\b", line):
+                break
+        else:
+            pytest.fail("the batch ended before its second round")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    store = Store(db)
+    (batch,) = store.batches()
+    first = {r.batch_key: r.id for r in store.rounds(batch.id)}
+    assert len(first) >= 2 and batch.state == "running" and store.integrity_check() == "ok"
+
+    done = subprocess.run(batch_command(default_pair, suite, db), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert f"Resuming batch {batch.id[:8]} at {len(first)} of 7 rounds" in done.stdout
+    assert "Finished" in done.stdout
+    rounds = store.rounds(batch.id)
+    keys = [r.batch_key for r in rounds]
+    assert sorted(keys) == sorted(e["key"] for e in batch.plan) and len(set(keys)) == 7
+    assert {r.batch_key: r.id for r in rounds if r.batch_key in first} == first  # the first run's rounds stay as they were
+    assert store.batch(batch.id).state == "finished"
+    add = [r for r in rounds if r.item_id == "add" and not r.control]
+    assert all(r.left_checks[0]["kind"] == "number" and r.right_checks for r in add)
+    control = next(r for r in rounds if r.control)
+    assert control.left_model == control.right_model
+    assert all(r.left_metrics["contended"] is False and r.right_metrics["error"] is None for r in rounds)
+
+
+def test_a_missing_suite_says_which_suites_there_are(default_pair, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "gui", "batch", "--left", default_pair[0], "--right", default_pair[1],
+         "--suite", "nonsense", "--db", str(tmp_path / "r.sqlite")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert "logic" in done.stderr and "nonsense" in done.stderr
