@@ -14,8 +14,10 @@ def format_bytes(count: int | None) -> str:
     return f"{count / 1024**3:.2f} GiB"
 
 
-def format_count(count: int) -> str:
-    """Three significant digits with a K/M/B/T suffix: 134_515_008 -> "135M"."""
+def format_count(count: int | None) -> str:
+    """Three significant digits with a K/M/B/T suffix: 134_515_008 -> "135M"; None is a dash."""
+    if count is None:
+        return DASH
     value = float(count)
     for suffix in ("", "K", "M", "B"):
         # 999.6 would round up to "1e+03" under .3g: move it to the next unit instead.

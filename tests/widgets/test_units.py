@@ -31,6 +31,7 @@ def test_format_bytes(count, text):
         (8_030_000_000, "8.03B"),
         (70_600_000_000, "70.6B"),
         (1_200_000_000_000, "1.2T"),
+        (None, "—"),
     ],
 )
 def test_format_count(count, text):
