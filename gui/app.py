@@ -14,17 +14,22 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from gui.arena import Arena
+from gui.batch_command import add_parser as add_batch_parser
+from gui.batch_command import run_batch_command
 from gui.bridge.rounds import PARALLEL, SEQUENTIAL
+from gui.batches import BatchSession
+from gui.rating import RatingSession
+from gui.report import default_report_dir, write_report
 from gui.results import Results
 from gui.core.default_models import FetchError, default_model_paths, fetch_default_models
 from gui.core.leaderboard import compute_leaderboard, format_table, to_json_rows
-from gui.core.paths import DATA_ENV, data_dir, models_dir
+from gui.core.paths import DATA_ENV, RESULTS_FILE, data_dir, models_dir
+from gui.core.report_data import gather
 from gui.core.store import Store, StoreError
 from gui.core.votes_io import VoteFileError, read_votes_jsonl
 from gui.widgets.main_window import MainWindow
 
 SMOKE_PROMPT = "In two sentences: why is the sky blue?"
-RESULTS_FILE = "results.sqlite"
 
 
 def setup_logging(data: Path) -> None:
@@ -95,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--json", action="store_true", help="print a JSON list, best first")
     board.add_argument("--include-leaks", action="store_true", help="count votes where an answer named its model")
     board.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_batch_parser(commands)
+    report = commands.add_parser("report", help="write the HTML report and PNG charts of the results")
+    report.add_argument("--db", help=f"the results database (default: {RESULTS_FILE} in the data directory)")
+    report.add_argument("--out", help="the folder to write into (default: reports/<date-time> in the data directory)")
+    report.add_argument("--include-leaks", action="store_true", help="count votes where an answer named its model")
+    report.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -112,6 +123,26 @@ def print_leaderboard(args: argparse.Namespace) -> int:
         return 1
     board = compute_leaderboard(votes, include_leaks=args.include_leaks)
     print(json.dumps(to_json_rows(board), indent=2) if args.json else format_table(board))
+    return 0
+
+
+def write_results_report(args: argparse.Namespace) -> int:
+    """The report of a results database, written without a display."""
+    data = data_dir(args.data_dir)
+    try:
+        store = Store(args.db or data / RESULTS_FILE)
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
+        report = gather(store.rounds(), store.votes(), title="GGUF Arena report", include_leaks=args.include_leaks)
+        page = write_report(report, Path(args.out) if args.out else default_report_dir(data))
+    except OSError as error:
+        print(f"Could not write the report: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(page)
     return 0
 
 
@@ -147,7 +178,13 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None) -> int:
     # The self-check shows its figures: a blind window would hide them.
     window.blind_action.setChecked(smoke_out is None)
     arena = Arena(window, store)
-    _results = Results(window, arena, store)  # held for the life of the window: its slots serve the menus
+    # Held for the life of the window: their slots serve the menus.
+    _results = Results(window, arena, store)
+    rating = RatingSession(arena, store)
+    batches = BatchSession(arena, store)
+    window.rateRequested.connect(rating.open)
+    window.batchRequested.connect(batches.open)
+    batches.window.rateRequested.connect(rating.open)
     loop = asyncio.get_event_loop()
     try:
         if smoke_out is not None:
@@ -175,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(args, Path(args.out))
     if args.command == "leaderboard":
         return print_leaderboard(args)
+    if args.command == "batch":
+        return run_batch_command(args)
+    if args.command == "report":
+        return write_results_report(args)
     if not has_display():
         out = data_dir(args.data_dir) / "smoke"
         print(f"No display found: running the headless self-check instead (python -m gui smoke --out {out}).")

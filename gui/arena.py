@@ -6,7 +6,6 @@ import logging
 import random
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
@@ -21,8 +20,9 @@ from gui.core.chat import BUILTIN_FORMATS, choose_format
 from gui.core.engine import LlamaEngine
 from gui.core.gguf_header import GGUFFileError, read_card
 from gui.core.identity import environment
-from gui.core.memory import SideMemory, resident_bytes_by_path, system_memory
+from gui.core.memory import SideMemory, resident_bytes_by_path, side_memory, system_memory
 from gui.core.paths import list_models, models_dir
+from gui.core.records import answer_metrics, now
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
@@ -31,10 +31,6 @@ log = logging.getLogger("gui")
 # A model needs its file in RAM plus context buffers; refuse before the machine swaps.
 FIT_MARGIN = 1.1
 OUTCOME_WORDS = {"left": "Left better", "right": "Right better", "tie": "Tie", "both_bad": "Both bad"}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Arena(QObject):
@@ -65,7 +61,8 @@ class Arena(QObject):
         self.chat_id = ""
         self.turn = 0
         self.pending: RoundRecord | None = None  # the round the rating bar asks about
-        self._environment = environment()
+        self.batch_running = False  # a batch uses both sides: the chat waits, answers stay hidden
+        self.environment = environment()
         self._resident: dict[str, int] = {}
         for index, side in enumerate(self.sides):
             self._wire_side(index, side)
@@ -96,7 +93,7 @@ class Arena(QObject):
         side.loadFailed.connect(lambda message, i=index: self._on_load_failed(i, message))
         side.formatChanged.connect(lambda choice, i=index: self.pane_of(i).set_format_note(choice.note))
         side.answerStarted.connect(lambda text, i=index: self._on_answer_started(i, text))
-        side.textArrived.connect(lambda text, i=index: self.pane_of(i).append_text(text))
+        side.textArrived.connect(lambda text, i=index: self._on_text_arrived(i, text))
         side.liveUpdated.connect(lambda clock, i=index: self._on_live(i, clock))
         side.answerFinished.connect(lambda answer, i=index: self._on_answer_finished(i, answer))
 
@@ -118,6 +115,9 @@ class Arena(QObject):
         Returns whether the load started; a refused file has its error shown in the pane.
         """
         pane = self.pane_of(index)
+        if self.batch_running:
+            self.window.show_status("A batch is running on these models: pause or cancel it before changing a model.")
+            return False
         pane.clear_error()
         try:
             card = read_card(path)
@@ -181,7 +181,7 @@ class Arena(QObject):
         settings = self.window.settings
         record = RoundRecord(
             id=uuid.uuid4().hex,
-            created_at=_now(),
+            created_at=now(),
             chat_id=self.chat_id,
             turn=self.turn,
             prompt=round_.user_text,
@@ -197,9 +197,9 @@ class Arena(QObject):
             right_model=models[1].identity,
             left_output=shown[0].text if shown[0] else "",
             right_output=shown[1].text if shown[1] else "",
-            left_metrics=_metrics(shown[0]),
-            right_metrics=_metrics(shown[1]),
-            environment=self._environment,
+            left_metrics=self._metrics(0, shown[0]),
+            right_metrics=self._metrics(1, shown[1]),
+            environment=self.environment,
         )
         self.store.add_round(record)
         answered = all(a is not None and a.stats.error is None for a in shown)
@@ -225,7 +225,7 @@ class Arena(QObject):
             rubric_right=rubric_right,
             comment=comment,
             identity_leak=leak,
-            cast_at=_now(),
+            cast_at=now(),
         )
         self.store.add_vote(vote)
         self.revealed = True
@@ -295,16 +295,17 @@ class Arena(QObject):
     def _on_vote_cast(self, outcome: str, rubric_left, rubric_right, comment: str) -> None:
         if self.pending is None:
             return
-        if self.rater is None:
-            self.rater = self._ask_rater_name()
+        self.ensure_rater()
         self.cast_vote(outcome, rubric_left, rubric_right, comment)
 
-    def _ask_rater_name(self) -> str:
+    def ensure_rater(self) -> str:
         """Once a session: whose votes these are (agreement between raters needs it; may stay empty)."""
-        name, _ok = QInputDialog.getText(
-            self.window, "Rater", "Your name or initials, kept with each vote this session (optional):"
-        )
-        return name.strip()
+        if self.rater is None:
+            name, _ok = QInputDialog.getText(
+                self.window, "Rater", "Your name or initials, kept with each vote this session (optional):"
+            )
+            self.rater = name.strip()
+        return self.rater
 
     @Slot(str)
     def _on_send_requested(self, text: str) -> None:
@@ -338,13 +339,30 @@ class Arena(QObject):
         pane.show_error(message)
         log.warning("side %s: %s", self.sides[index].objectName(), message)
 
+    def hold_for_batch(self, running: bool) -> None:
+        """A batch takes both sides: the chat is closed and the panes show no answer until they are rated."""
+        self.batch_running = running
+        self.new_chat()
+        self.window.set_busy(running)
+        note = "A batch is running: its answers are hidden until you rate them (Results › Rate rounds)."
+        for pane in self.window.panes:
+            pane.set_batch_note(note if running else "")
+
+    def _on_text_arrived(self, index: int, text: str) -> None:
+        if not self.batch_running:
+            self.pane_of(index).append_text(text)
+
     def _on_answer_started(self, index: int, text: str) -> None:
+        if self.batch_running:
+            return
         pane = self.pane_of(index)
         pane.clear_error()
         pane.gauges.reset()
         pane.begin_answer(text)
 
     def _on_live(self, index: int, clock) -> None:
+        if self.batch_running:
+            return
         now = time.perf_counter()
         tps = clock.live_tps(now)
         self.pane_of(index).gauges.set_live(tps, clock.ttft_s, clock.count, clock.elapsed_s(now))
@@ -352,6 +370,8 @@ class Arena(QObject):
             self.window.chart.add_point(index ^ self.swapped, clock.elapsed_s(now), tps)
 
     def _on_answer_finished(self, index: int, answer) -> None:
+        if self.batch_running:
+            return
         pane = self.pane_of(index)
         stats = answer.stats
         pane.end_answer(f"[{stats.stop_reason.value}]")
@@ -364,11 +384,14 @@ class Arena(QObject):
     def side_memory(self, index: int) -> SideMemory | None:
         """Weights resident (the file mapping, or llama.cpp's model size when not mapped) + context buffers."""
         model = self.sides[index].model
-        if model is None:
+        return None if model is None else side_memory(model, self._resident)
+
+    def _metrics(self, slot: int, answer) -> dict | None:
+        """The figures stored for the answer shown in `slot`, with its model's load time and memory."""
+        if answer is None:
             return None
-        mapped = self._resident.get(model.card.path, 0)
-        weights = (mapped or model.model_bytes) + model.unmapped_weight_bytes
-        return SideMemory(weights_bytes=weights, context_bytes=model.context_bytes)
+        index = slot ^ self.swapped
+        return answer_metrics(answer.stats, self.sides[index].model.load_s, self.side_memory(index))
 
     def sample_memory_now(self) -> None:
         """Read the resident bytes on the calling thread, for a report that cannot wait for the monitor."""
@@ -381,9 +404,3 @@ class Arena(QObject):
             pane.gauges.set_model_memory(self.side_memory(index))
             pane.gauges.set_system_memory(system)
 
-
-def _metrics(answer) -> dict | None:
-    """An answer's figures as stored: GenerationStats with the stop reason as its word."""
-    if answer is None:
-        return None
-    return {**dataclasses.asdict(answer.stats), "stop_reason": answer.stats.stop_reason.value}

@@ -7,8 +7,12 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.core.leaderboard import compute_leaderboard, summary_lines
+from gui.core.paths import data_dir
+from gui.core.report_data import check_lines, check_rates, gather
 from gui.core.store import Store
 from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, write_csv, write_jsonl
+from gui.report import default_report_dir, write_report
+from gui.widgets.charts_window import ChartsWindow
 from gui.widgets.history_window import HistoryWindow
 from gui.widgets.leaderboard_window import LeaderboardWindow
 
@@ -16,7 +20,7 @@ HIDDEN = "(hidden until the vote)"
 
 
 class Results(QObject):
-    """Opens the leaderboard and history windows and moves votes in and out of the store."""
+    """Opens the leaderboard, history and charts windows, saves reports, and moves votes in and out of the store."""
 
     def __init__(self, window, arena, store: Store, parent: QObject | None = None):
         super().__init__(parent)
@@ -25,12 +29,15 @@ class Results(QObject):
         self.store = store
         self.leaderboard = LeaderboardWindow()
         self.history = HistoryWindow()
-        for view in (self.leaderboard, self.history):
+        self.charts = ChartsWindow()
+        for view in (self.leaderboard, self.history, self.charts):
             # Closing the main window ends the app even while these are open.
             view.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self._include_leaks = False
         window.leaderboardRequested.connect(self.show_leaderboard)
         window.historyRequested.connect(self.show_history)
+        window.chartsRequested.connect(self.show_charts)
+        self.charts.saveReportRequested.connect(self.save_report)
         window.exportRequested.connect(self.export_votes)
         window.importRequested.connect(self.import_votes)
         self.leaderboard.refreshRequested.connect(self.show_leaderboard)
@@ -41,9 +48,34 @@ class Results(QObject):
         """Ratings with their 95% intervals, rubric means, position bias, agreement, flip rates."""
         board = compute_leaderboard(self.store.votes(), include_leaks=self._include_leaks)
         rows = [dataclasses.asdict(row) for row in board.rows]
-        self.leaderboard.show_board(rows, summary_lines(board), board.rubric_by_category)
+        lines = summary_lines(board) + check_lines(check_rates(self.store.rounds()))
+        self.leaderboard.show_board(rows, lines, board.rubric_by_category)
         self.leaderboard.show()
         self.leaderboard.raise_()
+
+    @Slot()
+    def show_charts(self) -> None:
+        """Ratings, rubric, speed, memory, trade-off and check charts of everything stored."""
+        self.charts.show_data(self._report_data())
+        self.charts.show()
+        self.charts.raise_()
+
+    @Slot()
+    def save_report(self) -> Path | None:
+        """Write report.html and the charts as PNG into a new folder under the data directory; say where."""
+        folder = default_report_dir(data_dir())
+        try:
+            page = write_report(self._report_data(), folder)
+        except OSError as error:
+            QMessageBox.warning(self.charts, "Save report", f"Could not write the report to {folder}: {error}.")
+            return None
+        self.window.show_status(f"Report saved: {page} (charts as PNG in {page.parent / 'charts'}).")
+        QMessageBox.information(self.charts, "Save report", f"Report saved:\n{page}")
+        return page
+
+    def _report_data(self):
+        return gather(self.store.rounds(), self.store.votes(), title="GGUF Arena report",
+                      include_leaks=self._include_leaks)
 
     @Slot()
     def show_history(self) -> None:

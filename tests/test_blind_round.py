@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, QLineEdit, QMainWindow, QWidget
 
 from fakes import FakeEngine
 from gguf_files import write_gguf
@@ -48,7 +48,9 @@ def make_arena(qtbot, event_loop, tmp_path):
 
 def visible_strings(window: QWidget) -> list[str]:
     """Every string a rater could see or reach: texts, tooltips, accessible names, combo items, menus."""
-    found = [window.windowTitle(), window.statusBar().currentMessage()]
+    found = [window.windowTitle()]
+    if isinstance(window, QMainWindow):
+        found.append(window.statusBar().currentMessage())
     for widget in window.findChildren(QWidget):
         if not widget.isVisibleTo(window):
             continue
@@ -60,7 +62,7 @@ def visible_strings(window: QWidget) -> list[str]:
             found += [str(widget.itemData(i, Qt.ItemDataRole.ToolTipRole)) for i in range(widget.count())]
         if hasattr(widget, "toPlainText"):
             found.append(widget.toPlainText())
-    for action in window.menuBar().actions():
+    for action in window.menuBar().actions() if isinstance(window, QMainWindow) else ():
         found += [a.text() for a in action.menu().actions()] if action.menu() else [action.text()]
     return found
 

@@ -1,5 +1,6 @@
 """The results windows and files with a real store: leaderboard, history masking, import, export."""
 
+import dataclasses
 import json
 import random
 
@@ -13,6 +14,7 @@ from gui.core.store import Store
 from gui.core.votes_io import read_votes_jsonl
 from gui.results import HIDDEN, Results
 from gui.widgets.main_window import MainWindow
+from test_rating_queue_window import a_round
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def setup(qtbot, event_loop, tmp_path):
         arena.load_pair(*map(str, paths))
     results = Results(window, arena, store)
     yield window, arena, store, results
-    for view in (results.leaderboard, results.history):
+    for view in (results.leaderboard, results.history, results.charts):
         view.close()
     arena.shutdown()
     store.close()
@@ -95,3 +97,31 @@ def test_a_csv_export_imports_back_into_another_store(setup, event_loop, tmp_pat
     assert other.import_file(str(out)) == (1, 1)
     assert other.store.votes() == store.votes()
     other.store.close()
+
+
+def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop, data_dir, monkeypatch):
+    window, arena, store, results = setup
+    for _ in range(2):
+        event_loop.run_until_complete(arena.send("a question"))
+        arena.cast_vote("left", 3, 1, "")
+        arena.new_chat()
+    results.show_charts()
+    titles = [results.charts.tabs.tabText(i) for i in range(results.charts.tabs.count())]
+    assert len(titles) == 7 and results.charts.isVisible()
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *args: None)
+    page = results.save_report()
+    assert page.parent.parent == data_dir / "reports" and page.name == "report.html"
+    html = page.read_text()
+    assert "One-1B.Q4_0" in html and "Two-2B.Q4_0" in html
+    assert sorted(p.name for p in (page.parent / "charts").iterdir())
+    assert str(page) in window.statusBar().currentMessage()
+
+
+def test_the_leaderboard_shows_check_pass_rates_of_stored_rounds(setup):
+    window, arena, store, results = setup
+    failing = [{"kind": "json", "passed": False, "detail": "no JSON"}]
+    store.add_round(dataclasses.replace(a_round(1), right_checks=failing))
+    results.show_leaderboard()
+    text = results.leaderboard.summary.text()
+    assert "Checks passed by Alphamodel-7B.Q5_K_M: 1 of 1 (100%) — math 1/1" in text
+    assert "Checks passed by Betamodel-3B.Q8_0: 0 of 1 (0%) — math 0/1" in text

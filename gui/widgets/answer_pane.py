@@ -374,6 +374,10 @@ class AnswerPane(QWidget):
     def clear_chat(self) -> None:
         self.chat.clear()
 
+    def set_batch_note(self, text: str) -> None:
+        """What an empty conversation says while a batch holds the models ("" for nothing)."""
+        self.chat.setPlaceholderText(text)
+
     @Slot(str)
     def show_error(self, message: str) -> None:
         """Show an error above the answer; the conversation stays as it was.

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         stopRequested(): stop the round in progress.
         newChatRequested(): forget the conversation and start over.
         blindModeToggled(bool): the user turned blind mode on (True) or off.
+        batchRequested(), rateRequested(), chartsRequested(): show the batch, rating queue or charts window.
         leaderboardRequested(), historyRequested(): show that window.
         exportRequested(), importRequested(): export the votes to a file, or import a file of them.
     """
@@ -56,6 +57,9 @@ class MainWindow(QMainWindow):
     stopRequested = Signal()
     newChatRequested = Signal()
     blindModeToggled = Signal(bool)
+    batchRequested = Signal()
+    rateRequested = Signal()
+    chartsRequested = Signal()
     leaderboardRequested = Signal()
     historyRequested = Signal()
     exportRequested = Signal()
@@ -175,15 +179,19 @@ class MainWindow(QMainWindow):
         chat_menu = bar.addMenu("&Chat")
         for action in (self.send_action, self.stop_action, self.new_chat_action):
             chat_menu.addAction(action)
+        results_menu = bar.addMenu("&Results")
+        for text, shortcut, signal in (
+            ("Run batch…", "Ctrl+B", self.batchRequested),
+            ("Rate rounds…", "Ctrl+Shift+R", self.rateRequested),
+            ("Charts and report…", "Ctrl+Shift+C", self.chartsRequested),
+            ("Leaderboard…", "Ctrl+Shift+L", self.leaderboardRequested),
+            ("History…", "Ctrl+H", self.historyRequested),
+        ):
+            action = results_menu.addAction(text)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(signal)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.blind_action)
-        view_menu.addSeparator()
-        leaderboard = view_menu.addAction("Leaderboard…")
-        leaderboard.setShortcut(QKeySequence("Ctrl+Shift+L"))
-        leaderboard.triggered.connect(self.leaderboardRequested)
-        history = view_menu.addAction("History…")
-        history.setShortcut(QKeySequence("Ctrl+H"))
-        history.triggered.connect(self.historyRequested)
         view_menu.addSeparator()
         view_menu.addAction(self._dock.toggleViewAction())
 

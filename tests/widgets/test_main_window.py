@@ -144,7 +144,9 @@ def test_menus_offer_the_commands(window):
     view_items = [action.text() for action in menus["View"].actions() if not action.isSeparator()]
     assert file_items == ["Open left…", "Open right…", "Export votes…", "Import votes…", "Quit"]
     assert chat_items == ["Send", "Stop", "New chat"]
-    assert view_items == ["Blind mode", "Leaderboard…", "History…", "Settings"]
+    results_items = [action.text() for action in menus["Results"].actions()]
+    assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…"]
+    assert view_items == ["Blind mode", "Settings"]
 
 
 def test_open_left_asks_the_left_pane_for_a_file(qtbot, window, monkeypatch):
@@ -293,8 +295,11 @@ def test_reveal_after_a_vote_names_both_sides_but_not_the_window(loaded):
 @pytest.mark.parametrize(
     ("menu", "item", "signal", "keys"),
     [
-        ("View", "Leaderboard…", "leaderboardRequested", (Qt.Key.Key_L, CTRL | Qt.KeyboardModifier.ShiftModifier)),
-        ("View", "History…", "historyRequested", (Qt.Key.Key_H, CTRL)),
+        ("Results", "Run batch…", "batchRequested", (Qt.Key.Key_B, CTRL)),
+        ("Results", "Rate rounds…", "rateRequested", (Qt.Key.Key_R, CTRL | Qt.KeyboardModifier.ShiftModifier)),
+        ("Results", "Charts and report…", "chartsRequested", (Qt.Key.Key_C, CTRL | Qt.KeyboardModifier.ShiftModifier)),
+        ("Results", "Leaderboard…", "leaderboardRequested", (Qt.Key.Key_L, CTRL | Qt.KeyboardModifier.ShiftModifier)),
+        ("Results", "History…", "historyRequested", (Qt.Key.Key_H, CTRL)),
         ("File", "Export votes…", "exportRequested", None),
         ("File", "Import votes…", "importRequested", None),
     ],

@@ -1,0 +1,102 @@
+"""Batches from the window on fake engines: the chat waits and shows nothing, rounds are stored, cancel and resume."""
+
+import asyncio
+import random
+import textwrap
+
+import pytest
+from PySide6.QtCore import Qt
+
+from fakes import FakeEngine
+from gguf_files import write_gguf
+from gui.arena import Arena
+from gui.batches import BatchSession
+from gui.core.store import Store
+from gui.widgets.main_window import MainWindow
+
+SUITE = textwrap.dedent(
+    """
+    title = "Tiny"
+    [[prompts]]
+    id = "one"
+    category = "math"
+    prompt = "1 + 1?"
+    reference = "2"
+    checks = [{ kind = "number", value = 2 }]
+    [[prompts]]
+    id = "two"
+    category = "math"
+    prompt = "2 + 2?"
+    """
+)
+
+
+@pytest.fixture
+def batches(qtbot, event_loop, tmp_path, data_dir):
+    """A batch session on an arena with two loaded fake models and a user suite named tiny."""
+    (data_dir / "suites").mkdir(parents=True)
+    (data_dir / "suites" / "tiny.toml").write_text(SUITE)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    store = Store(tmp_path / "results.sqlite")
+    engines = [FakeEngine(token_delay_s=0.01), FakeEngine(token_delay_s=0.01)]
+    arena = Arena(window, store, engines, rng=random.Random(0))
+    paths = [write_gguf(tmp_path / name) for name in ("Alpha.gguf", "Beta.gguf")]
+    with qtbot.waitSignals([side.loaded for side in arena.sides], timeout=5000):
+        arena.load_pair(str(paths[0]), str(paths[1]))
+    session = BatchSession(arena, store, rng=random.Random(0))
+    qtbot.addWidget(session.window)
+    yield session
+    arena.shutdown()
+    store.close()
+
+
+def test_the_window_lists_shipped_and_user_suites(batches):
+    batches.open()
+    names = [batches.window.suites.itemData(i) for i in range(batches.window.suites.count())]
+    assert {"logic", "math", "json", "poetry", "code", "multilingual", "tiny"} <= set(names)
+
+
+def test_a_batch_holds_the_chat_stores_every_round_and_shows_nothing_of_the_answers(batches, event_loop):
+    arena, window = batches.arena, batches.window
+    seen = []
+
+    async def run():
+        task = batches.start("tiny", 2, 1)
+        await asyncio.sleep(0.05)
+        seen.append((arena.window.send_action.isEnabled(), window.cancel_button.isEnabled(),
+                     [pane.chat.toPlainText() for pane in arena.window.panes],
+                     arena.window.left.chat.placeholderText()))
+        return await task
+
+    assert event_loop.run_until_complete(run()) == "finished"
+    send_enabled, cancel_enabled, texts, note = seen[0]
+    assert not send_enabled and cancel_enabled and texts == ["", ""] and "batch is running" in note
+    rounds = batches.store.rounds()
+    assert len(rounds) == 5 and sum(r.control for r in rounds) == 1
+    assert window.progress.value() == window.progress.maximum() == 5
+    assert "Finished: 5 rounds" in window.message.text() and window.unfinished.count() == 0
+    assert arena.window.send_action.isEnabled() and arena.window.left.chat.placeholderText() == ""
+
+
+def test_a_cancelled_batch_is_listed_and_resumes_where_it_stopped(batches, event_loop):
+    task = batches.start("tiny", 3, 0)
+    batches.runner.roundStored.connect(lambda _r: len(batches.store.rounds()) == 2 and batches.cancel())
+    assert event_loop.run_until_complete(task) == "cancelled"
+    assert len(batches.store.rounds()) == 2 and batches.window.unfinished.count() == 1
+    assert "Cancelled with 2 of 6" in batches.window.message.text()
+    batch_id = batches.window.unfinished.item(0).data(Qt.ItemDataRole.UserRole)
+    assert event_loop.run_until_complete(batches.resume(batch_id)) == "finished"
+    keys = [r.batch_key for r in batches.store.rounds()]
+    assert len(keys) == len(set(keys)) == 6
+
+
+def test_a_batch_resumes_only_on_its_own_pair(batches, event_loop, tmp_path, qtbot):
+    task = batches.start("tiny", 1, 0)
+    batches.cancel()
+    event_loop.run_until_complete(task)
+    other = write_gguf(tmp_path / "Gamma.gguf")
+    with qtbot.waitSignal(batches.arena.sides[1].loaded, timeout=5000):
+        batches.arena.choose_file(1, str(other))
+    assert batches.resume(batches.store.batches()[0].id) is None
+    assert "load those two" in batches.window.message.text()
