@@ -179,9 +179,9 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None) -> int:
     window.blind_action.setChecked(smoke_out is None)
     arena = Arena(window, store)
     # Held for the life of the window: their slots serve the menus.
-    _results = Results(window, arena, store)
+    _results = Results(window, arena, store, data)
     rating = RatingSession(arena, store)
-    batches = BatchSession(arena, store)
+    batches = BatchSession(arena, store, data)
     window.rateRequested.connect(rating.open)
     window.batchRequested.connect(batches.open)
     batches.window.rateRequested.connect(rating.open)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QFileDialog
 
 from gui.bridge.batch_runner import BatchRunner
 from gui.core.batch import RESUMABLE, batch_settings, duration_text, items_of, start_or_resume
-from gui.core.paths import data_dir
 from gui.core.store import Store
 from gui.core.suites import SuiteError, available_suites, find_suite, import_suite
 from gui.widgets.batch_window import BatchWindow
@@ -18,10 +17,12 @@ from gui.widgets.batch_window import BatchWindow
 class BatchSession(QObject):
     """Starts, pauses, cancels and resumes batches on the arena's two sides; the arena holds its chat meanwhile."""
 
-    def __init__(self, arena, store: Store, rng: random.Random | None = None, parent: QObject | None = None):
+    def __init__(self, arena, store: Store, data: Path, rng: random.Random | None = None,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.arena = arena
         self.store = store
+        self.data = data  # the data directory: user suites live in its suites/ folder
         self.rng = rng or random.Random()
         self.window = BatchWindow()
         # Closing the main window ends the app even while this one is open.
@@ -42,7 +43,7 @@ class BatchSession(QObject):
         self.window.raise_()
 
     def refresh(self) -> None:
-        suites, errors = available_suites(data_dir())
+        suites, errors = available_suites(self.data)
         self.window.set_suites(
             [(s.name, f"{s.title} — {len(s.items)} prompts ({', '.join(s.categories)})") for s in suites], errors
         )
@@ -59,7 +60,7 @@ class BatchSession(QObject):
             self.window.show_message("Load a model on both sides first: a batch compares two models.")
             return None
         try:
-            suite = find_suite(suite_name, data_dir())
+            suite = find_suite(suite_name, self.data)
         except SuiteError as error:
             self.window.show_message(str(error))
             return None
@@ -127,7 +128,7 @@ class BatchSession(QObject):
         if not path:
             return
         try:
-            suite = import_suite(path, data_dir())
+            suite = import_suite(path, self.data)
         except SuiteError as error:
             self.window.show_message(str(error))
             return

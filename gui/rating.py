@@ -52,6 +52,7 @@ class RatingSession(QObject):
         self.window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self.window.set_repeat_rate(self.repeat_rate)
         self.queue: RatingQueue | None = None
+        self.rated = 0
         self._rounds: list[RoundRecord] = []
         self.window.nextRequested.connect(self.show_next)
         self.window.repeatRateChanged.connect(self._on_repeat_rate_changed)
@@ -76,7 +77,8 @@ class RatingSession(QObject):
         if record is None:
             self.window.show_nothing(NOTHING_LEFT)
             return
-        status = f"{self.queue.fresh_left} more after this one · rater: {self.queue.rater or 'unnamed'}"
+        # A count of rounds left would stand still on a repeat and give it away: count votes instead.
+        status = f"{self.rated} rated this session · rater: {self.queue.rater or 'unnamed'}"
         self.window.show_round(status, round_text(record, self._rounds), record.left_output, record.right_output)
 
     def cast_vote(self, outcome: str, rubric_left, rubric_right, comment: str) -> Vote:
@@ -95,6 +97,7 @@ class RatingSession(QObject):
         else:
             self.store.add_repeat(record, vote)
         self.queue.rated(record)
+        self.rated += 1
         note = " An answer named its own model: kept, but left out of the leaderboard." if vote.identity_leak else ""
         self.window.show_reveal(
             f"Vote saved: {OUTCOME_WORDS[outcome]}.{note}",

@@ -7,7 +7,6 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.core.leaderboard import compute_leaderboard, summary_lines
-from gui.core.paths import data_dir
 from gui.core.report_data import check_lines, check_rates, gather
 from gui.core.store import Store
 from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, write_csv, write_jsonl
@@ -22,11 +21,12 @@ HIDDEN = "(hidden until the vote)"
 class Results(QObject):
     """Opens the leaderboard, history and charts windows, saves reports, and moves votes in and out of the store."""
 
-    def __init__(self, window, arena, store: Store, parent: QObject | None = None):
+    def __init__(self, window, arena, store: Store, data: Path, parent: QObject | None = None):
         super().__init__(parent)
         self.window = window
         self.arena = arena
         self.store = store
+        self.data = data  # the data directory: reports go to its reports/ folder
         self.leaderboard = LeaderboardWindow()
         self.history = HistoryWindow()
         self.charts = ChartsWindow()
@@ -63,7 +63,7 @@ class Results(QObject):
     @Slot()
     def save_report(self) -> Path | None:
         """Write report.html and the charts as PNG into a new folder under the data directory; say where."""
-        folder = default_report_dir(data_dir())
+        folder = default_report_dir(self.data)
         try:
             page = write_report(self._report_data(), folder)
         except OSError as error:

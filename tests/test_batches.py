@@ -32,10 +32,11 @@ SUITE = textwrap.dedent(
 
 
 @pytest.fixture
-def batches(qtbot, event_loop, tmp_path, data_dir):
-    """A batch session on an arena with two loaded fake models and a user suite named tiny."""
-    (data_dir / "suites").mkdir(parents=True)
-    (data_dir / "suites" / "tiny.toml").write_text(SUITE)
+def batches(qtbot, event_loop, tmp_path):
+    """A batch session on an arena with two loaded fake models and a user suite named tiny in its data directory."""
+    data = tmp_path / "chosen"
+    (data / "suites").mkdir(parents=True)
+    (data / "suites" / "tiny.toml").write_text(SUITE)
     window = MainWindow()
     qtbot.addWidget(window)
     store = Store(tmp_path / "results.sqlite")
@@ -44,7 +45,7 @@ def batches(qtbot, event_loop, tmp_path, data_dir):
     paths = [write_gguf(tmp_path / name) for name in ("Alpha.gguf", "Beta.gguf")]
     with qtbot.waitSignals([side.loaded for side in arena.sides], timeout=5000):
         arena.load_pair(str(paths[0]), str(paths[1]))
-    session = BatchSession(arena, store, rng=random.Random(0))
+    session = BatchSession(arena, store, data, rng=random.Random(0))
     qtbot.addWidget(session.window)
     yield session
     arena.shutdown()

@@ -27,7 +27,7 @@ def setup(qtbot, event_loop, tmp_path):
     paths = [write_gguf(tmp_path / name) for name in ("One-1B.Q4_0.gguf", "Two-2B.Q4_0.gguf")]
     with qtbot.waitSignals([side.loaded for side in arena.sides], timeout=5000):
         arena.load_pair(*map(str, paths))
-    results = Results(window, arena, store)
+    results = Results(window, arena, store, tmp_path / "chosen")
     yield window, arena, store, results
     for view in (results.leaderboard, results.history, results.charts):
         view.close()
@@ -93,13 +93,13 @@ def test_a_csv_export_imports_back_into_another_store(setup, event_loop, tmp_pat
     out = tmp_path / "votes.csv"
     monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     results.export_votes()
-    other = Results(window, arena, Store(tmp_path / "other.sqlite"))
+    other = Results(window, arena, Store(tmp_path / "other.sqlite"), tmp_path / "chosen")
     assert other.import_file(str(out)) == (1, 1)
     assert other.store.votes() == store.votes()
     other.store.close()
 
 
-def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop, data_dir, monkeypatch):
+def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop, tmp_path, monkeypatch):
     window, arena, store, results = setup
     for _ in range(2):
         event_loop.run_until_complete(arena.send("a question"))
@@ -110,7 +110,8 @@ def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop,
     assert len(titles) == 7 and results.charts.isVisible()
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *args: None)
     page = results.save_report()
-    assert page.parent.parent == data_dir / "reports" and page.name == "report.html"
+    # The data directory the app was given (--data-dir), not the environment's default.
+    assert page.parent.parent == tmp_path / "chosen" / "reports" and page.name == "report.html"
     html = page.read_text()
     assert "One-1B.Q4_0" in html and "Two-2B.Q4_0" in html
     assert sorted(p.name for p in (page.parent / "charts").iterdir())

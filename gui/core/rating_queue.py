@@ -41,11 +41,6 @@ class RatingQueue:
         self._shown = 0
         self.current: RoundRecord | None = None
 
-    @property
-    def fresh_left(self) -> int:
-        """Fresh rounds not yet shown (repeats come on top, unannounced)."""
-        return len(self._fresh)
-
     def next(self) -> RoundRecord | None:
         """The round to show now (a repeat is a new, not yet stored record); None when nothing is left."""
         due = [rid for rid, shown_at in self._repeatable.items() if self._shown - shown_at >= MIN_GAP]

@@ -101,7 +101,7 @@ class QueueWindow(QWidget):
                              ((Qt.Key.Key_S,), self.skip_button)):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
-                shortcut.activated.connect(lambda b=button: b.isEnabled() and b.isVisible() and b.click())
+                shortcut.activated.connect(lambda b=button: self._press(b))
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.skip_button)
@@ -114,6 +114,12 @@ class QueueWindow(QWidget):
         layout.addWidget(self.rating)
         layout.addLayout(buttons)
         self.show_nothing("Nothing to rate.")
+
+    @staticmethod
+    def _press(button: QPushButton) -> None:
+        """A key stands for a button only while that button can be clicked."""
+        if button.isEnabled():
+            button.click()
 
     def set_repeat_rate(self, rate: float) -> None:
         """Show the rate without announcing a change."""
