@@ -208,7 +208,8 @@ def _votes_line(data: ReportData) -> str:
     raters = ", ".join(rater or "(unnamed)" for rater in quality.raters) or "nobody"
     repeats = f" ({quality.repeat_votes} on swapped repeats, for flip rates only)" if quality.repeat_votes else ""
     leaks = f"; {quality.leaks_left_out} with an identity leak left out" if quality.leaks_left_out else ""
-    return f"{quality.votes} votes counted{repeats}, by {len(quality.raters)} raters: {raters}{leaks}."
+    count = len(quality.raters)
+    return f"{quality.votes} votes counted{repeats}, by {count} rater{'s' if count != 1 else ''}: {raters}{leaks}."
 
 
 def _rubric(data: ReportData) -> str:

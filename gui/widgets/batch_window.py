@@ -137,6 +137,7 @@ class BatchWindow(QWidget):
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         if not running:
+            self.eta.clear()  # a stopped batch has no time left to tell
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
