@@ -2,7 +2,8 @@
 
 import asyncio
 import random
-import textwrap
+import shutil
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,21 +15,7 @@ from gui.batches import BatchSession
 from gui.core.store import Store
 from gui.widgets.main_window import MainWindow
 
-SUITE = textwrap.dedent(
-    """
-    title = "Tiny"
-    [[prompts]]
-    id = "one"
-    category = "math"
-    prompt = "1 + 1?"
-    reference = "2"
-    checks = [{ kind = "number", value = 2 }]
-    [[prompts]]
-    id = "two"
-    category = "math"
-    prompt = "2 + 2?"
-    """
-)
+SUITE = Path(__file__).resolve().parent / "fixtures" / "tiny.toml"
 
 
 @pytest.fixture
@@ -36,7 +23,7 @@ def batches(qtbot, event_loop, tmp_path):
     """A batch session on an arena with two loaded fake models and a user suite named tiny in its data directory."""
     data = tmp_path / "chosen"
     (data / "suites").mkdir(parents=True)
-    (data / "suites" / "tiny.toml").write_text(SUITE)
+    shutil.copyfile(SUITE, data / "suites" / "tiny.toml")
     window = MainWindow()
     qtbot.addWidget(window)
     store = Store(tmp_path / "results.sqlite")
@@ -74,9 +61,9 @@ def test_a_batch_holds_the_chat_stores_every_round_and_shows_nothing_of_the_answ
     send_enabled, cancel_enabled, texts, note = seen[0]
     assert not send_enabled and cancel_enabled and texts == ["", ""] and "batch is running" in note
     rounds = batches.store.rounds()
-    assert len(rounds) == 5 and sum(r.control for r in rounds) == 1
-    assert window.progress.value() == window.progress.maximum() == 5
-    assert "Finished: 5 rounds" in window.message.text() and window.unfinished.count() == 0
+    assert len(rounds) == 7 and sum(r.control for r in rounds) == 1
+    assert window.progress.value() == window.progress.maximum() == 7
+    assert "Finished: 7 rounds" in window.message.text() and window.unfinished.count() == 0
     assert arena.window.send_action.isEnabled() and arena.window.left.chat.placeholderText() == ""
 
 
@@ -85,11 +72,11 @@ def test_a_cancelled_batch_is_listed_and_resumes_where_it_stopped(batches, event
     batches.runner.roundStored.connect(lambda _r: len(batches.store.rounds()) == 2 and batches.cancel())
     assert event_loop.run_until_complete(task) == "cancelled"
     assert len(batches.store.rounds()) == 2 and batches.window.unfinished.count() == 1
-    assert "Cancelled with 2 of 6" in batches.window.message.text()
+    assert "Cancelled with 2 of 9" in batches.window.message.text()
     batch_id = batches.window.unfinished.item(0).data(Qt.ItemDataRole.UserRole)
     assert event_loop.run_until_complete(batches.resume(batch_id)) == "finished"
     keys = [r.batch_key for r in batches.store.rounds()]
-    assert len(keys) == len(set(keys)) == 6
+    assert len(keys) == len(set(keys)) == 9
 
 
 def test_a_batch_resumes_only_on_its_own_pair(batches, event_loop, tmp_path, qtbot):

@@ -4,7 +4,7 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -12,25 +12,7 @@ from gui.core.store import Store
 
 pytestmark = pytest.mark.integration
 
-SUITE = textwrap.dedent(
-    """
-    title = "Tiny"
-    [[prompts]]
-    id = "add"
-    category = "math"
-    prompt = "What is 2 + 3? Answer with the number."
-    reference = "5"
-    checks = [{ kind = "number", value = 5 }]
-    [[prompts]]
-    id = "capital"
-    category = "facts"
-    prompt = "What is the capital of France?"
-    [[prompts]]
-    id = "colour"
-    category = "facts"
-    prompt = "Name a colour."
-    """
-)
+SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "tiny.toml"
 
 
 def batch_command(default_pair, suite, db) -> list[str]:
@@ -39,10 +21,8 @@ def batch_command(default_pair, suite, db) -> list[str]:
 
 
 def test_a_batch_killed_midway_resumes_without_repeating_or_losing_a_round(default_pair, tmp_path):
-    suite = tmp_path / "tiny.toml"
-    suite.write_text(SUITE)
     db = tmp_path / "results.sqlite"
-    child = subprocess.Popen(batch_command(default_pair, suite, db), stdout=subprocess.PIPE,
+    child = subprocess.Popen(batch_command(default_pair, SUITE, db), stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True)
     try:
         for line in child.stdout:
@@ -58,7 +38,7 @@ def test_a_batch_killed_midway_resumes_without_repeating_or_losing_a_round(defau
     first = {r.batch_key: r.id for r in store.rounds(batch.id)}
     assert len(first) >= 2 and batch.state == "running" and store.integrity_check() == "ok"
 
-    done = subprocess.run(batch_command(default_pair, suite, db), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(batch_command(default_pair, SUITE, db), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     assert f"Resuming batch {batch.id[:8]} at {len(first)} of 7 rounds" in done.stdout
     assert "Finished" in done.stdout
