@@ -20,7 +20,14 @@ from gui.core.chat import BUILTIN_FORMATS, choose_format
 from gui.core.engine import LlamaEngine
 from gui.core.gguf_header import GGUFFileError, read_card
 from gui.core.identity import environment
-from gui.core.memory import SideMemory, resident_bytes_by_path, side_memory, system_memory
+from gui.core.memory import (
+    SideMemory,
+    estimate_memory,
+    fit_problem,
+    resident_bytes_by_path,
+    side_memory,
+    system_memory,
+)
 from gui.core.paths import list_models, models_dir
 from gui.core.records import answer_metrics, now
 from gui.core.store import RoundRecord, Store
@@ -28,8 +35,6 @@ from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
 
 log = logging.getLogger("gui")
-# A model needs its file in RAM plus context buffers; refuse before the machine swaps.
-FIT_MARGIN = 1.1
 OUTCOME_WORDS = {"left": "Left better", "right": "Right better", "tie": "Tie", "both_bad": "Both bad"}
 
 
@@ -64,6 +69,7 @@ class Arena(QObject):
         self.batch_running = False  # a batch uses both sides: the chat waits, answers stay hidden
         self.environment = environment()
         self._resident: dict[str, int] = {}
+        self._loading_needs: dict = {}  # side index -> MemoryEstimate of the model it is loading
         for index, side in enumerate(self.sides):
             self._wire_side(index, side)
         for slot, pane in enumerate(window.panes):
@@ -128,13 +134,16 @@ class Arena(QObject):
         pane.show_card(card)
         pane.set_format_note(choose_format(card.architecture, card.has_chat_template, None).note)
         params = self.window.settings.load_params(index ^ self.swapped)
-        free = system_memory().free_ram_bytes
-        if params.n_gpu_layers == 0 and card.file_size * FIT_MARGIN > free:
-            pane.show_error(
-                f"{Path(path).name} needs about {card.file_size * FIT_MARGIN / 2**30:.1f} GiB but only "
-                f"{free / 2**30:.1f} GiB of RAM is free: close other programs or pick a smaller quantization."
-            )
+        need = estimate_memory(card, params.n_ctx)
+        # A model still loading on the other side is not resident yet: it must fit as well.
+        needs = {Path(self.sides[other].path).name: pending for other, pending in self._loading_needs.items()
+                 if other != index}
+        needs[Path(path).name] = need
+        problem = fit_problem(needs, system_memory().free_ram_bytes) if params.n_gpu_layers == 0 else None
+        if problem:
+            pane.show_error(problem)
             return False
+        self._loading_needs[index] = need
         pane.set_loading(0.0)
         self.sides[index].load(path, params)
         self.refresh_model_list()
@@ -327,6 +336,7 @@ class Arena(QObject):
             self.choose_file(slot ^ self.swapped, side.path)
 
     def _on_loaded(self, index: int, _model) -> None:
+        self._loading_needs.pop(index, None)
         slot = index ^ self.swapped
         self.pane_of(index).set_loading(None)
         self._show_side(slot)
@@ -334,6 +344,7 @@ class Arena(QObject):
         self.monitor.watch([s.model.card.path for s in self.sides if s.model is not None])
 
     def _on_load_failed(self, index: int, message: str) -> None:
+        self._loading_needs.pop(index, None)
         pane = self.pane_of(index)
         pane.set_loading(None)
         pane.show_error(message)

@@ -6,6 +6,9 @@ from PySide6.QtWidgets import QLabel
 from fakes import FakeEngine
 from gguf_files import write_giant, write_gguf
 from gui.arena import Arena
+from gui.core.gguf_header import read_card
+from gui.core.memory import SystemMemory, estimate_memory
+from gui.core.params import LoadParams
 from gui.core.store import Store
 from gui.widgets.main_window import MainWindow
 
@@ -33,6 +36,19 @@ def test_a_file_larger_than_free_memory_is_refused_before_loading(arena, tmp_pat
     error = arena.window.left.error_text()
     assert "giant.gguf" in error and "GiB" in error and "free" in error
     assert not arena.sides[0].loading and arena.sides[0].model is None
+
+
+def test_the_fit_check_counts_a_model_still_loading_on_the_other_side(arena, tmp_path, monkeypatch):
+    paths = [str(write_gguf(tmp_path / name)) for name in ("one.gguf", "two.gguf")]
+    need = estimate_memory(read_card(paths[0]), LoadParams().n_ctx).total_bytes
+    free = SystemMemory(process_rss_bytes=0, free_ram_bytes=int(need * 1.5), vram_bytes=None)
+    monkeypatch.setattr("gui.arena.system_memory", lambda: free)
+    assert arena.choose_file(0, paths[0])  # one fits
+    assert not arena.choose_file(1, paths[1])  # both do not: the first is not resident yet
+    assert "Both models need about" in arena.window.right.error_text() and "one.gguf" in arena.window.right.error_text()
+    roomy = SystemMemory(process_rss_bytes=0, free_ram_bytes=need * 3, vram_bytes=None)
+    monkeypatch.setattr("gui.arena.system_memory", lambda: roomy)
+    assert arena.choose_file(1, paths[1])
 
 
 def test_a_directory_is_refused_with_its_reason(arena, tmp_path):

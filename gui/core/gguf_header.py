@@ -46,6 +46,19 @@ _INT64_MAX = 2**63 - 1  # llama.cpp reads dimensions as int64
 
 
 @dataclass(frozen=True)
+class Shape:
+    """The sizes that decide a model's context memory (KV cache, logits); None where the header lacks one."""
+
+    block_count: int | None = None
+    head_count: int | None = None
+    head_count_kv: int | None = None
+    embedding_length: int | None = None
+    key_length: int | None = None
+    value_length: int | None = None
+    vocab_size: int | None = None
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """What a GGUF file is, read from its header before any load."""
 
@@ -57,6 +70,7 @@ class ModelCard:
     quantization: str
     context_length: int | None
     chat_template: str | None
+    shape: Shape = Shape()
 
     @property
     def has_chat_template(self) -> bool:
@@ -128,16 +142,15 @@ class _Reader:
             raise self.damaged(f"'{key}' has an unknown {of}value type {code}") from None
 
     def value(self, vtype: GGUFValueType, key: str):
-        """Read one metadata value; arrays are skipped and read as None."""
+        """Read one metadata value; arrays are skipped and read as their length."""
         if vtype == GGUFValueType.STRING:
             return self.string(f"the text of '{key}'")
         if vtype == GGUFValueType.ARRAY:
-            self.skip_array(key)
-            return None
+            return self.skip_array(key)
         return self.scalar(_SCALARS[vtype], f"the value of '{key}'")
 
-    def skip_array(self, key: str) -> None:
-        """Step over an array without building it: the vocabulary can hold 262k strings."""
+    def skip_array(self, key: str) -> int:
+        """Step over an array without building it (the vocabulary can hold 262k strings); its length."""
         item_type = self.value_type(key, of="array item ")
         count = self.scalar(_U64, f"the length of '{key}'")
         if item_type == GGUFValueType.ARRAY:
@@ -154,6 +167,7 @@ class _Reader:
             self.skip_strings(count, key)
         else:
             self.pos += count * item_size
+        return count
 
     def skip_strings(self, count: int, key: str) -> None:
         """Step over `count` length-prefixed strings, in a tight loop for speed."""
@@ -230,7 +244,22 @@ def _parse(r: _Reader) -> ModelCard:
         quantization=_quantization(_value(metadata, "general.file_type", _INT_TYPES), bytes_by_type),
         context_length=_value(metadata, f"{architecture}.context_length", _INT_TYPES),
         chat_template=_value(metadata, "tokenizer.chat_template", {GGUFValueType.STRING}),
+        shape=_shape(metadata, architecture),
     )
+
+
+def _shape(metadata: dict[str, tuple[GGUFValueType, object]], architecture: str) -> Shape:
+    """The architecture's sizes as llama.cpp names them (`<arch>.block_count` …) and the vocabulary's length."""
+    sizes = {
+        "block_count": "block_count",
+        "head_count": "attention.head_count",
+        "head_count_kv": "attention.head_count_kv",
+        "embedding_length": "embedding_length",
+        "key_length": "attention.key_length",
+        "value_length": "attention.value_length",
+    }
+    found = {field: _value(metadata, f"{architecture}.{key}", _INT_TYPES) for field, key in sizes.items()}
+    return Shape(**found, vocab_size=_value(metadata, "tokenizer.ggml.tokens", {GGUFValueType.ARRAY}))
 
 
 def _read_header(r: _Reader) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gguf_files import TEMPLATE, TINY_PARAMETERS, TOKENS, write_gguf
-from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
+from gui.core.gguf_header import GGUFFileError, ModelCard, Shape, read_card
 
 MODELS = Path(__file__).parents[2] / "models"
 
@@ -66,6 +66,7 @@ def test_tiny_file_card(tiny):
         quantization="F32",
         context_length=2048,
         chat_template=TEMPLATE,
+        shape=Shape(vocab_size=len(TOKENS)),
     )
     assert card.has_chat_template
 
