@@ -20,6 +20,7 @@ from gui.core.chat import BUILTIN_FORMATS, choose_format
 from gui.core.engine import LlamaEngine
 from gui.core.gguf_header import GGUFFileError, read_card
 from gui.core.identity import environment
+from gui.core.measure import measure_summary
 from gui.core.memory import (
     SideMemory,
     estimate_memory,
@@ -67,6 +68,7 @@ class Arena(QObject):
         self.turn = 0
         self.pending: RoundRecord | None = None  # the round the rating bar asks about
         self.batch_running = False  # a batch uses both sides: the chat waits, answers stay hidden
+        self._started: set[int] = set()  # sides whose answer in the current round has begun
         self.environment = environment()
         self._resident: dict[str, int] = {}
         self._loading_needs: dict = {}  # side index -> MemoryEstimate of the model it is loading
@@ -161,7 +163,8 @@ class Arena(QObject):
             slot = index ^ self.swapped
             return SideRequest(settings.sampling(slot), settings.load_params(slot))
 
-        self.round = Round(self.sides, text, settings.mode(), request_for)
+        self.round = Round(self.sides, text, settings.mode(), request_for, runs=settings.measure_runs())
+        self._started = set()
         self.round_task = asyncio.ensure_future(self._run_round(self.round))
         return self.round_task
 
@@ -179,6 +182,9 @@ class Arena(QObject):
             self.window.set_busy(False)
         self.turn += 1
         self._record(round_, answers)
+        for index, runs in round_.measurements.items():
+            if runs:
+                self.pane_of(index).add_note(measure_summary([_stats_dict(stats) for stats in runs]))
         return answers
 
     def _record(self, round_: Round, answers) -> None:
@@ -369,7 +375,11 @@ class Arena(QObject):
         pane = self.pane_of(index)
         pane.clear_error()
         pane.gauges.reset()
-        pane.begin_answer(text)
+        if index in self._started:
+            pane.restart_answer()  # another measured run of the same turn replaces the last one on screen
+        else:
+            self._started.add(index)
+            pane.begin_answer(text)
 
     def _on_live(self, index: int, clock) -> None:
         if self.batch_running:
@@ -402,7 +412,11 @@ class Arena(QObject):
         if answer is None:
             return None
         index = slot ^ self.swapped
-        return answer_metrics(answer.stats, self.sides[index].model.load_s, self.side_memory(index))
+        metrics = answer_metrics(answer.stats, self.sides[index].model.load_s, self.side_memory(index))
+        runs = self.round.measurements.get(index) if self.round is not None else None
+        if runs:
+            metrics["runs"] = [_stats_dict(stats) for stats in runs]
+        return metrics
 
     def sample_memory_now(self) -> None:
         """Read the resident bytes on the calling thread, for a report that cannot wait for the monitor."""
@@ -415,3 +429,7 @@ class Arena(QObject):
             pane.gauges.set_model_memory(self.side_memory(index))
             pane.gauges.set_system_memory(system)
 
+
+def _stats_dict(stats) -> dict:
+    """One run's figures as stored (the stop reason as its word)."""
+    return {**dataclasses.asdict(stats), "stop_reason": stats.stop_reason.value}

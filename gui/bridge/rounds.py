@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gui.bridge.worker import Answer
+from gui.core.measure import DEFAULT_RUNS, measure_schedule
 from gui.core.params import LoadParams, SamplingParams
 
 PARALLEL = "parallel"
 SEQUENTIAL = "sequential"
+MEASURE = "measure"
+MODES = (PARALLEL, SEQUENTIAL, MEASURE)
 
 
 def threads_for(requested: int, mode: str, sides: int, cores: int | None = None) -> int:
@@ -29,16 +32,24 @@ class SideRequest:
 
 
 class Round:
-    """Ask every loaded side the same user turn; a side with no model gets None."""
+    """Ask every loaded side the same user turn; a side with no model gets None.
 
-    def __init__(self, sides, user_text: str, mode: str, request_for: Callable[[int], SideRequest]):
-        if mode not in (PARALLEL, SEQUENTIAL):
-            raise ValueError(f"unknown round mode {mode!r}: use {PARALLEL!r} or {SEQUENTIAL!r}")
+    Measure mode asks each side alone: a warm-up answer, then `runs` answers in alternating
+    order, each processing its whole prompt; the last run of each side is its answer, and
+    `measurements` holds the figures of every run.
+    """
+
+    def __init__(self, sides, user_text: str, mode: str, request_for: Callable[[int], SideRequest],
+                 runs: int = DEFAULT_RUNS):
+        if mode not in MODES:
+            raise ValueError(f"unknown round mode {mode!r}: use one of {', '.join(MODES)}")
         self.sides = list(sides)
         self.user_text = user_text
         self.mode = mode
+        self.runs = runs
         self._request_for = request_for
         self.stopped = False
+        self.measurements: dict[int, list] = {}  # side -> GenerationStats of each measured run
 
     async def run(self) -> list[Answer | None]:
         """Parallel awaits both answers together; sequential awaits one after the other."""
@@ -54,6 +65,8 @@ class Round:
         if self.mode == PARALLEL:
             for index, answer in zip(ready, await asyncio.gather(*(ask(index) for index in ready))):
                 answers[index] = answer
+        elif self.mode == MEASURE:
+            await self._measure(ready, answers)
         else:
             for index in ready:
                 if self.stopped:
@@ -61,8 +74,24 @@ class Round:
                 answers[index] = await ask(index)
         return answers
 
+    async def _measure(self, ready: list[int], answers: list) -> None:
+        """Warm-ups, then the runs; only each side's last run joins its conversation."""
+        self.measurements = {index: [] for index in ready}
+        for step in measure_schedule(ready, self.runs):
+            if self.stopped:
+                return
+            request = self._request_for(step.side)
+            n_threads = threads_for(request.load.n_threads, MEASURE, len(ready))
+            last = step.run == self.runs - 1
+            answer = await self.sides[step.side].answer(
+                self.user_text, request.sampling, n_threads, False, reuse_prefix=False, keep=last
+            )
+            if step.run is not None:
+                self.measurements[step.side].append(answer.stats)
+                answers[step.side] = answer
+
     def stop(self) -> None:
-        """Stop the answers under way, and in sequential mode the ones not yet started."""
+        """Stop the answers under way, and in sequential and measure modes the ones not yet started."""
         self.stopped = True
         for side in self.sides:
             side.stop()

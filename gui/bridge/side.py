@@ -65,6 +65,7 @@ class Side(QObject):
         self._answer_id = 0
         self._answer_cancel = threading.Event()
         self._user_text = ""
+        self._keep = True
         self._clock: TokenClock | None = None
         self._last_live = 0.0
         self._futures: dict[int, asyncio.Future] = {}
@@ -121,12 +122,16 @@ class Side(QObject):
         self._formatRequested.emit(override)
 
     def ask(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool,
-            reuse_prefix: bool = True) -> int:
-        """Send the next user turn of this side's conversation; returns the request id."""
+            reuse_prefix: bool = True, keep: bool = True) -> int:
+        """Send the next user turn of this side's conversation; returns the request id.
+
+        With `keep` False the answer does not join the conversation (a measured run that is not the last).
+        """
         self.stop()
         self._answer_id = request_id = next(_request_ids)
         self._answer_cancel = threading.Event()
         self._user_text = user_text
+        self._keep = keep
         self._clock = None
         self._last_live = 0.0  # the first token's figures (TTFT) show at once
         messages = self.conversation.messages(sampling.system_prompt, user_text)
@@ -137,10 +142,10 @@ class Side(QObject):
         return request_id
 
     async def answer(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool,
-                     reuse_prefix: bool = True) -> Answer:
+                     reuse_prefix: bool = True, keep: bool = True) -> Answer:
         """`ask`, then wait for the answer (stopped and failed answers included)."""
         future = asyncio.get_running_loop().create_future()
-        self._futures[self.ask(user_text, sampling, n_threads, contended, reuse_prefix)] = future
+        self._futures[self.ask(user_text, sampling, n_threads, contended, reuse_prefix, keep)] = future
         return await future
 
     def stop(self) -> None:
@@ -219,7 +224,8 @@ class Side(QObject):
         if answer.request_id == self._answer_id:
             self.drain()  # the last tokens may still be queued behind this signal
             self._answer_id = 0
-            self.conversation.record(self._user_text, answer.text if answer.stats.error is None else None)
+            if self._keep:
+                self.conversation.record(self._user_text, answer.text if answer.stats.error is None else None)
             self.answerFinished.emit(answer)
         if future is not None and not future.done():
             future.set_result(answer)

@@ -181,7 +181,9 @@ def _figures(answers: list[_Answer]) -> ModelFigures:
         for m in measured
         if m.get("weights_bytes") is not None and m.get("context_bytes") is not None
     ]
-    answered = [m for m in measured if m["error"] is None]
+    # A measured turn (Measure mode) keeps every run's figures: each run counts, not only the last.
+    runs = [run for m in measured for run in m.get("runs", [m])]
+    answered = [m for m in runs if m["error"] is None]
     return ModelFigures(
         info=_info(answers[-1].model),
         load_times_s=tuple(load_times),

@@ -87,6 +87,17 @@ class ChatView(QPlainTextEdit):
     def begin_answer(self, user_text: str) -> None:
         self._insert("You: ", self._user)
         self._insert(f"{user_text}\n\n", self._answer)
+        self._answer_start = self.document().characterCount() - 1
+
+    def restart_answer(self) -> None:
+        """Drop the answer under way (and its note) to stream its next run in the same place."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._answer_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+
+    def add_note(self, note: str) -> None:
+        self._insert(f"{note}\n\n", self._note)
 
     def append_text(self, text: str) -> None:
         self._insert(text, self._answer)
@@ -364,6 +375,16 @@ class AnswerPane(QWidget):
     @Slot(str)
     def append_text(self, text: str) -> None:
         self.chat.append_text(text)
+
+    @Slot()
+    def restart_answer(self) -> None:
+        """Another run of the same turn replaces the answer on screen (measure mode)."""
+        self.chat.restart_answer()
+
+    @Slot(str)
+    def add_note(self, note: str) -> None:
+        """A dimmed line under the conversation, e.g. the figures of a measured turn."""
+        self.chat.add_note(note)
 
     @Slot(str)
     def end_answer(self, note: str) -> None:

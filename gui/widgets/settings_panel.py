@@ -16,9 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.measure import DEFAULT_RUNS
 from gui.core.params import LoadParams, SamplingParams
 
-_MODES = (("Parallel (both at once)", "parallel"), ("Sequential (left, then right)", "sequential"))
+_MODES = (
+    ("Race (both at once, split cores)", "parallel"),
+    ("Sequential (left, then right)", "sequential"),
+    ("Measure (each alone, warm-up, N runs)", "measure"),
+)
 
 
 def _label_spin(box: QAbstractSpinBox, name: str, tip: str) -> None:
@@ -149,7 +154,15 @@ class SettingsPanel(QWidget):
             self._mode.addItem(text, mode)
         self._mode.setObjectName("roundMode")
         self._mode.setAccessibleName("Round mode")
-        self._mode.setToolTip("Parallel races both sides; sequential measures each side alone")
+        self._mode.setToolTip(
+            "Race: both stream at once, each on its share of the cores (timings tagged contended). "
+            "Measure: each model alone on all cores, a warm-up, then N runs in alternating order (isolated)."
+        )
+        self.runs = QSpinBox()
+        self.runs.setRange(1, 20)
+        self.runs.setValue(DEFAULT_RUNS)
+        self.runs.setAccessibleName("Measured runs")
+        self.runs.setToolTip("How many times Measure runs each model on a message (after one warm-up)")
         self.same = QCheckBox("Same settings for both sides")
         self.same.setChecked(True)
         self.same.setAccessibleName("Same settings for both sides")
@@ -163,6 +176,7 @@ class SettingsPanel(QWidget):
 
         mode_form = QFormLayout()
         mode_form.addRow("Run", self._mode)
+        mode_form.addRow("Measured runs", self.runs)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(mode_form)
@@ -223,11 +237,15 @@ class SettingsPanel(QWidget):
         return self._editor(side).load_params()
 
     def mode(self) -> str:
-        """The round mode: "parallel" or "sequential"."""
+        """The round mode: "parallel" (Race), "sequential" or "measure"."""
         return self._mode.currentData()
 
+    def measure_runs(self) -> int:
+        """Measured runs per model in Measure mode."""
+        return self.runs.value()
+
     def set_mode(self, mode: str) -> None:
-        """Select "parallel" or "sequential"."""
+        """Select "parallel", "sequential" or "measure"."""
         index = self._mode.findData(mode)
         if index < 0:
             raise ValueError(f"unknown round mode {mode!r}")

@@ -7,7 +7,8 @@ import pytest
 
 from fakes import FakeEngine
 from gui.bridge.pump import TokenPump
-from gui.bridge.rounds import PARALLEL, SEQUENTIAL, Round, SideRequest, threads_for
+from gui.bridge.rounds import MEASURE, PARALLEL, SEQUENTIAL, Round, SideRequest, threads_for
+from gui.core.measure import measure_schedule
 from gui.bridge.side import Side
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
@@ -96,3 +97,27 @@ def test_threads_split_the_cores_in_parallel_mode(requested, mode, cores, expect
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="unknown round mode"):
         Round([], "hi", "both", request)
+
+
+def test_the_measure_schedule_warms_up_then_alternates():
+    steps = [(step.side, step.run) for step in measure_schedule([0, 1], 3)]
+    assert steps == [(0, None), (1, None), (0, 0), (1, 0), (1, 1), (0, 1), (0, 2), (1, 2)]
+    assert [(s.side, s.run) for s in measure_schedule([1], 2)] == [(1, None), (1, 0), (1, 1)]
+    with pytest.raises(ValueError, match="at least one run"):
+        measure_schedule([0, 1], 0)
+
+
+def test_measure_runs_each_side_alone_and_keeps_only_its_last_run(arena):
+    loop, sides, engines = arena
+    for engine, text in zip(engines, "ab"):
+        engine.answers = [[text] * 5 for _ in range(4)]
+    measured = Round(sides, "hi", MEASURE, request, runs=3)
+    answers = loop.run_until_complete(measured.run())
+    assert [a.text for a in answers] == ["a" * 5, "b" * 5]
+    assert {index: len(runs) for index, runs in measured.measurements.items()} == {0: 3, 1: 3}
+    assert all(not stats.contended and not stats.first_after_load for runs in measured.measurements.values()
+               for stats in runs)  # the warm-up took the first request after load
+    calls = [call for engine in engines for call in engine.calls if call[0] == "generate"]
+    assert len(calls) == 8 and not any(call[3] for call in calls)  # 1 warm-up + 3 runs each, no cached prefix
+    assert all(call[2] == threads_for(0, MEASURE, 2) for call in calls)
+    assert [len(side.conversation.messages("", "next")) for side in sides] == [3, 3]  # one kept turn, not four

@@ -2,14 +2,17 @@
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from gui.arena import Arena
-from gui.bridge.rounds import PARALLEL, SEQUENTIAL
+from gui.bridge.rounds import MEASURE, PARALLEL, SEQUENTIAL
 from gui.core.metrics import StopReason
+from gui.core.params import SamplingParams
+from gui.core.report_data import gather
 from gui.core.store import Store
 from gui.widgets.main_window import MainWindow
 
@@ -53,6 +56,26 @@ def test_both_sides_stream_into_their_panes(qtbot, arena, event_loop, default_pa
         assert answer.stats.tokens > 0 and answer.stats.decode_tps > 0
         assert answer.stats.contended is (mode == PARALLEL)
         assert answer.text.strip() and answer.text.strip()[:20] in pane.chat.toPlainText()
+
+
+def test_measure_mode_stores_isolated_warm_runs_of_each_model(qtbot, arena, event_loop, default_pair):
+    load_pair(qtbot, arena, *default_pair)
+    settings = arena.window.settings
+    settings.set_mode(MEASURE)
+    settings.runs.setValue(3)
+    settings.set_values(SamplingParams(max_tokens=24), settings.load_params(0))
+    event_loop.run_until_complete(arena.send("Name three colours."))
+    (record,) = arena.store.rounds()
+    assert record.mode == MEASURE
+    for metrics, pane in ((record.left_metrics, arena.window.left), (record.right_metrics, arena.window.right)):
+        runs = metrics["runs"]
+        assert len(runs) == 3
+        assert all(not run["contended"] and not run["first_after_load"] and run["error"] is None for run in runs)
+        assert all(run["threads"] == os.cpu_count() for run in runs)  # alone: all the cores
+        text = pane.chat.toPlainText()
+        assert text.count("You: ") == 1 and "3 runs alone: TTFT P50/P95" in text
+    report = gather(arena.store.rounds(), [])
+    assert all(model.isolated.answers == 3 for model in report.models)
 
 
 def test_stop_ends_both_answers(qtbot, arena, event_loop, default_pair):

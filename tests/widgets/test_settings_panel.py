@@ -155,12 +155,15 @@ def test_set_values_emits_once(qtbot, panel, reloads):
 def test_mode(qtbot, panel):
     combo = panel.findChild(QComboBox, "roundMode")
     assert [combo.itemText(i) for i in range(combo.count())] == [
-        "Parallel (both at once)",
+        "Race (both at once, split cores)",
         "Sequential (left, then right)",
+        "Measure (each alone, warm-up, N runs)",
     ]
     with qtbot.waitSignal(panel.changed, timeout=1000):
         combo.setCurrentIndex(1)
     assert panel.mode() == "sequential"
+    panel.set_mode("measure")
+    assert panel.mode() == "measure" and panel.measure_runs() == 3
     combo.setCurrentIndex(0)
     assert panel.mode() == "parallel"
 
