@@ -78,6 +78,19 @@ def test_measure_mode_stores_isolated_warm_runs_of_each_model(qtbot, arena, even
     assert all(model.isolated.answers == 3 for model in report.models)
 
 
+def test_memory_shown_per_side_agrees_with_llama_cpp_buffers(qtbot, arena, event_loop, default_pair):
+    load_pair(qtbot, arena, *default_pair)
+    event_loop.run_until_complete(arena.send("Say hello."))  # every weight has been read once
+    arena.sample_memory_now()
+    for index, side in enumerate(arena.sides):
+        shown = arena.side_memory(index)
+        # llama.cpp's model buffers: the mapped one (its size is llama_model_size) and any it copied
+        # weights into (Gemma's CPU_REPACK); the pane shows the mapping's resident pages + the copies.
+        logged = side.model.model_bytes + side.model.unmapped_weight_bytes
+        assert shown.weights_bytes == pytest.approx(logged, rel=0.05)
+        assert shown.context_bytes == side.model.context_bytes  # KV + compute + output, from its log
+
+
 def test_stop_ends_both_answers(qtbot, arena, event_loop, default_pair):
     load_pair(qtbot, arena, *default_pair)
     arena.window.settings.set_mode(PARALLEL)
