@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv models run test clean
+.PHONY: venv models run test bench clean
 
 venv: $(VENV)/.installed
 
@@ -23,6 +23,9 @@ run: venv models
 
 test: venv models
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+bench: venv models
+	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/run_bench.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
-from statsmodels.stats import inter_rater
 
 from gui.core.votes import Outcome, Vote
+
+# scipy and statsmodels take about a second and 140 MB to import: each function imports what it
+# uses, so the window opens without them and they load with the first leaderboard.
 
 SCALE = 400 / math.log(10)  # Chatbot Arena's scale: 400 points per factor of 10 in the odds
 MEAN_RATING = 1000.0
@@ -139,6 +140,8 @@ def _fit(left, right, score, counts, n_models: int) -> np.ndarray:
         n = len(theta)
         return np.bincount(left, residual, n) - np.bincount(right, residual, n) + _RIDGE * theta
 
+    from scipy import optimize
+
     result = optimize.minimize(
         loss, np.zeros(n_models), jac=gradient, method="L-BFGS-B", options={"gtol": 1e-9, "ftol": 1e-14}
     )
@@ -229,6 +232,8 @@ def position_bias(votes: Iterable[Vote]) -> PositionBias | None:
     if not decisive:
         return None
     left = decisive.count(Outcome.LEFT)
+    from scipy import stats
+
     p_value = stats.binomtest(left, len(decisive), 0.5).pvalue
     return PositionBias(left / len(decisive), float(p_value), len(decisive))
 
@@ -264,6 +269,8 @@ def _latest(votes: Iterable[Vote]) -> dict[tuple[str, str], Vote]:
 
 def _cohen(rounds: Iterable[dict[str, Outcome]], raters: list[str]) -> Agreement:
     """Cohen's kappa of two raters over the four outcomes."""
+    from statsmodels.stats import inter_rater
+
     table = np.zeros((len(_OUTCOMES), len(_OUTCOMES)))
     for ratings in rounds:
         table[_OUTCOMES.index(ratings[raters[0]]), _OUTCOMES.index(ratings[raters[1]])] += 1
@@ -284,6 +291,8 @@ def _fleiss(rounds: list[dict[str, Outcome]]) -> Agreement:
 
 def fleiss_kappa(table) -> float | None:
     """Fleiss' kappa of a subjects × categories count table; None when chance agreement is 1."""
+    from statsmodels.stats import inter_rater
+
     counts = np.asarray(table, dtype=float)
     if counts.ndim != 2 or len(counts) == 0:
         raise ValueError("Fleiss' kappa needs a non-empty subjects × categories table")

@@ -5,19 +5,22 @@ from matplotlib.figure import Figure
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-_REDRAW_MS = 250
+# Rates arrive about once a second per side: a faster redraw only costs the GUI thread.
+_REDRAW_MS = 500
 _SIDES = ("Left", "Right")
 
 
 class RateChart(FigureCanvasQTAgg):
     """Decode tok/s against seconds into the round, one line per side.
 
-    Points only mark the chart dirty; a timer redraws at most about four times a second,
-    so a fast stream costs the GUI thread a few renders, not one per point.
+    Points only mark the chart dirty; a timer redraws at most twice a second, so a fast
+    stream costs the GUI thread a few renders, not one per point. The margins are fixed:
+    a layout engine would measure every label again on each redraw (about 50 ms here).
     """
 
     def __init__(self, parent: QWidget | None = None):
-        figure = Figure(figsize=(4, 1.6), layout="tight")
+        figure = Figure(figsize=(4, 1.6))
+        figure.subplots_adjust(left=0.09, right=0.98, bottom=0.24, top=0.84)
         super().__init__(figure)
         self.setParent(parent)
         self.setMinimumHeight(130)

@@ -1,4 +1,4 @@
-"""Measuring instruments for the benchmark: token timestamps, a bare llama.cpp loop, a GUI stall probe, start-up children."""
+"""The benchmark's instruments: token timestamps, a bare llama.cpp loop, a GUI stall probe, start-up children."""
 
 import time
 
@@ -47,11 +47,12 @@ class TimedEngine(LlamaEngine):
             yield text
 
 
-def bare_decode(llm, prompt: list[int], max_tokens: int) -> tuple[float | None, int]:
-    """(decode tok/s, tokens) of a plain greedy `Llama.generate` loop over `prompt`, stopping at end of text."""
+def bare_decode(llm, prompt: list[int], max_tokens: int) -> dict:
+    """A plain greedy `Llama.generate` loop over `prompt` to end of text: its tok/s, tokens, and counters' tok/s."""
     import llama_cpp
 
     llm.reset()
+    llama_cpp.llama_perf_context_reset(llm.ctx)
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     times = []
     for token in llm.generate(prompt, temp=0.0, top_k=1, repeat_penalty=1.0):
@@ -60,7 +61,9 @@ def bare_decode(llm, prompt: list[int], max_tokens: int) -> tuple[float | None, 
         times.append(time.perf_counter())
         if len(times) >= max_tokens:
             break
-    return decode_tps(times), len(times)
+    counters = llama_cpp.llama_perf_context(llm.ctx)
+    counter_tps = counters.n_eval / (counters.t_eval_ms / 1000)
+    return {"tps": decode_tps(times), "tokens": len(times), "counter_tps": counter_tps}
 
 
 class StallProbe(QObject):

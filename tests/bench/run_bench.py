@@ -1,0 +1,373 @@
+"""`make bench`: what the app costs the models and the GUI, on the default pair; writes build/bench.json."""
+
+import asyncio
+import dataclasses
+import faulthandler
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+# Set before gui is imported: Qt reads the platform, and results must never go to the user's data.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("GGUF_ARENA_DATA", tempfile.mkdtemp(prefix="gguf-arena-bench-"))
+
+from probes import (
+    APP_WINDOW,
+    BARE_WINDOW,
+    StallProbe,
+    TimedEngine,
+    bare_decode,
+    child_code,
+    decode_tps,
+    overlap_tps,
+)
+
+from gui.app import start_qt
+from gui.bridge.pump import TokenPump
+from gui.bridge.rounds import PARALLEL, SEQUENTIAL, Round, SideRequest
+from gui.bridge.side import Side
+from gui.core.identity import environment
+from gui.core.params import LoadParams, SamplingParams
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "build" / "bench.json"
+MODELS = [ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf", ROOT / "models" / "gemma-3-270m-q4_k_m.gguf"]
+PROMPT = "Write a long, detailed story about a lighthouse keeper and the sea, in many paragraphs."
+N_CTX = 2048
+REPS = 3  # runs per measurement, alternated; the best one counts (the machine is shared: noise only slows)
+DECODE_TOKENS = 128
+DECODE_THREADS = 1  # one thread: with two on two shared cores, a neighbour's load halves the rate at random
+STREAM_TOKENS = 256
+STARTUP_RUNS = 5
+APPEND_BATCH_TOKENS = 30
+APPEND_SAMPLES = 300
+APPEND_HELD = (100, 1000, 8000)  # 1,000 tokens already fill the pane: it tells repainting from growth
+PHASE_TIMEOUT_S = 120  # one await (a load, an answer, a round)
+WATCHDOG_S = 900  # the whole run, as a last resort: dump the stacks and exit
+GREEDY = SamplingParams(temperature=0.0, top_k=1, repeat_penalty=1.0, max_tokens=DECODE_TOKENS, seed=0)
+# (low, high) of each figure, as the performance issue sets them.
+TARGETS = {
+    "decode_ratio_vs_bare": (0.98, None),
+    "reported_vs_counters": (0.98, 1.02),
+    "parallel_efficiency": (0.9, None),
+    "ui_stall_ms": (None, 16.0),
+    "startup_ratio": (None, 2.0),
+    "rss_mb_no_models": (None, 150.0),
+    "append_cost_ratio": (None, 1.5),
+}
+
+
+def label(path: Path) -> str:
+    return path.stem  # what the app calls a model (gui.core.identity)
+
+
+def run(awaitable, timeout: float = PHASE_TIMEOUT_S):
+    """Run `awaitable` on the qasync loop, giving up after `timeout` seconds."""
+    return asyncio.get_event_loop().run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+
+def checked(answer):
+    if answer is None or answer.stats.error:
+        raise RuntimeError(f"an answer failed: {answer and answer.stats.error}")
+    return answer
+
+
+def decode_ratio_vs_bare(sides, engines, app_answers: dict) -> tuple[dict, dict]:
+    """App decode tok/s (Side worker thread, as the app reports it) ÷ a bare greedy Llama.generate loop; best of 3."""
+    import llama_cpp
+
+    figure, details = {}, {}
+    for side, engine, path in zip(sides, engines, MODELS):
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_threads=DECODE_THREADS,
+                              n_threads_batch=DECODE_THREADS, verbose=True)
+        answers, bare = [], []
+        try:
+            for _ in range(REPS):  # alternated, so drift in the machine's load hits both alike
+                side.new_chat()
+                answers.append(checked(run(side.answer(PROMPT, GREEDY, DECODE_THREADS, False, reuse_prefix=False))))
+                bare.append(bare_decode(llm, engine.prompt, DECODE_TOKENS))  # the very tokens the engine rendered
+        finally:
+            llm.close()
+        app_answers[label(path)] = answers
+        app_tps = [a.stats.decode_tps for a in answers]
+        bare_tps = [b["tps"] for b in bare]
+        figure[label(path)] = max(app_tps) / max(bare_tps)
+        details[label(path)] = {
+            "app_tps": max(app_tps), "bare_tps": max(bare_tps), "app_tps_runs": app_tps, "bare_tps_runs": bare_tps,
+            "app_tokens": [a.stats.tokens for a in answers], "bare_tokens": [b["tokens"] for b in bare],
+            # the bare loop against llama.cpp's counters: what reported_vs_counters can at best be
+            "bare_vs_counters_runs": [b["tps"] / b["counter_tps"] for b in bare],
+            "threads": DECODE_THREADS, "max_tokens": DECODE_TOKENS, "prompt_tokens": len(engine.prompt),
+        }
+    return figure, details
+
+
+def reported_vs_counters(app_answers: dict) -> tuple[dict, dict]:
+    """The decode tok/s the app reports ÷ llama.cpp's counters (n_eval / t_eval) for the same answer; median of 3."""
+    figure, details = {}, {}
+    for name, answers in app_answers.items():
+        reported = [a.stats.decode_tps for a in answers]
+        counters = [a.counters.counter_eval_tokens / a.counters.counter_eval_s for a in answers]
+        ratios = [r / c for r, c in zip(reported, counters)]
+        figure[name] = statistics.median(ratios)
+        details[name] = {"reported_tps": reported, "counter_tps": counters, "ratios": ratios,
+                         "counter_eval_tokens": [a.counters.counter_eval_tokens for a in answers]}
+    return figure, details
+
+
+def parallel_efficiency(sides, engines) -> tuple[dict, dict]:
+    """Decode tok/s while both stream (Round PARALLEL, 1 thread each) ÷ alone (Round SEQUENTIAL, 1 thread); best of 3.
+
+    The parallel rate counts only the tokens made while the other side was also making tokens.
+    """
+    request = SideRequest(GREEDY, LoadParams(n_ctx=N_CTX, n_threads=1))
+    rates = {SEQUENTIAL: ([], []), PARALLEL: ([], [])}
+    for _ in range(REPS):
+        for mode in (SEQUENTIAL, PARALLEL):
+            for side in sides:
+                side.new_chat()
+            answers = run(Round(sides, PROMPT, mode, lambda _index: request).run())
+            for answer in answers:
+                if checked(answer).stats.threads != 1 or answer.stats.contended != (mode == PARALLEL):
+                    raise RuntimeError(f"{mode} round ran with {answer.stats}")
+            times = [engine.times for engine in engines]
+            measured = overlap_tps(*times) if mode == PARALLEL else [decode_tps(t) for t in times]
+            for runs, tps in zip(rates[mode], measured):
+                runs.append(tps)
+    figure, details = {}, {}
+    for index, path in enumerate(MODELS):
+        alone, together = max(rates[SEQUENTIAL][index]), max(rates[PARALLEL][index])
+        figure[label(path)] = together / alone
+        details[label(path)] = {"parallel_tps": together, "isolated_tps": alone, "threads": 1,
+                                "parallel_tps_runs": rates[PARALLEL][index],
+                                "isolated_tps_runs": rates[SEQUENTIAL][index]}
+    return figure, details
+
+
+async def _load_pair(arena) -> None:
+    """Load the default pair through the arena, as the window does, and wait for both."""
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in arena.sides]
+    for side, future in zip(arena.sides, futures):
+        side.loaded.connect(lambda _model, f=future: f.done() or f.set_result(None))
+        side.loadFailed.connect(lambda message, f=future: f.done() or f.set_exception(RuntimeError(message)))
+    if len(arena.load_pair(*map(str, MODELS))) != 2:
+        raise RuntimeError("the arena refused a default model")
+    await asyncio.gather(*futures)
+
+
+def ui_stall_ms() -> tuple[dict, dict]:
+    """Lateness of a 5 ms GUI-thread timer in the real window (offscreen): while both load, while both stream."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.arena import Arena
+    from gui.core.store import Store
+    from gui.widgets.main_window import MainWindow
+
+    window = MainWindow()
+    window.blind_action.setChecked(False)  # unblinded: the gauges and the chart update too
+    window.settings.set_mode(PARALLEL)
+    window.settings.set_values(dataclasses.replace(GREEDY, max_tokens=STREAM_TOKENS), LoadParams(n_ctx=N_CTX))
+    store = Store(Path(tempfile.mkdtemp(prefix="gguf-arena-bench-")) / "results.sqlite")
+    arena = Arena(window, store)
+    probe = StallProbe()
+    try:
+        window.show()
+        QApplication.processEvents()
+        probe.start()
+        run(_load_pair(arena))
+        loading = probe.take()
+        answers = run(arena.send(PROMPT))
+        streaming = probe.take()
+        for answer in answers:
+            checked(answer)
+    finally:
+        probe.stop()
+        arena.shutdown()
+        store.close()
+        window.close()
+        window.deleteLater()
+    figure = {"streaming_max": max(streaming), "streaming_p99": percentile(streaming, 99), "loading_max": max(loading)}
+    details = {"streaming_ticks": len(streaming), "loading_ticks": len(loading),
+               "streaming_p50": percentile(streaming, 50), "loading_p99": percentile(loading, 99),
+               "streaming_top5": sorted(streaming)[-5:], "loading_top5": sorted(loading)[-5:],
+               "tokens": [a.stats.tokens for a in answers], "decode_tps": [a.stats.decode_tps for a in answers],
+               "threads": [a.stats.threads for a in answers]}
+    return figure, details
+
+
+def startup_ratio() -> tuple[float, dict]:
+    """Median time from before the first import to the first paint: the app's window ÷ a bare QMainWindow.
+
+    Five `python -c` children each, alternated: MainWindow + Arena with no model, and a bare QMainWindow.
+    """
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    reports = {"app": [], "bare": []}
+    for _ in range(STARTUP_RUNS):
+        for name, window_code in (("app", APP_WINDOW), ("bare", BARE_WINDOW)):
+            done = subprocess.run([sys.executable, "-c", child_code(window_code)], capture_output=True, text=True,
+                                  timeout=60, env=env, cwd=ROOT, check=False)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode != 0 or not lines:
+                raise RuntimeError(f"the {name} start-up child failed ({done.returncode}): {done.stderr[-2000:]}")
+            reports[name].append(json.loads(lines[-1]))
+    runs = {f"{name}_{figure}_runs": [r[figure] for r in reports[name]]
+            for name in reports for figure in ("shown_s", "rss_mb")}
+    app, bare = statistics.median(runs["app_shown_s_runs"]), statistics.median(runs["bare_shown_s_runs"])
+    return app / bare, {"app_s": app, "bare_s": bare} | runs
+
+
+def rss_mb_no_models(startup: dict) -> tuple[float, dict]:
+    """Median RSS (MB, psutil) of the app's start-up children, window shown, no model loaded."""
+    runs = startup["app_rss_mb_runs"]
+    return statistics.median(runs), {"rss_mb_runs": runs, "bare_rss_mb": statistics.median(startup["bare_rss_mb_runs"])}
+
+
+def _answer_text(tokens: int, start: int = 0) -> str:
+    """`tokens` word-sized tokens of a story, with a paragraph break every 60."""
+    words = PROMPT.lower().rstrip(".").replace(",", "").split()
+    return "".join(" " + words[i % len(words)] + ("\n\n" if i % 60 == 59 else "") for i in range(start, start + tokens))
+
+
+def append_cost_ratio() -> tuple[float, dict]:
+    """Median time to append 30 tokens and repaint, in an AnswerPane holding 8,000 tokens ÷ holding 100 tokens."""
+    from PySide6.QtGui import QTextCursor
+    from PySide6.QtWidgets import QApplication
+
+    from gui.widgets.answer_pane import AnswerPane
+
+    app = QApplication.instance()
+    pane = AnswerPane("Left")
+    pane.resize(640, 800)
+    pane.show()
+    details = {"batch_tokens": APPEND_BATCH_TOKENS, "samples": APPEND_SAMPLES}
+    try:
+        for held in APPEND_HELD:
+            pane.clear_chat()
+            pane.begin_answer(PROMPT)
+            pane.append_text(_answer_text(held))
+            app.processEvents()
+            document, appends, totals = pane.chat.document(), [], []
+            batch = _answer_text(APPEND_BATCH_TOKENS, start=held)
+            for _ in range(APPEND_SAMPLES):
+                end = document.characterCount() - 1
+                started = time.perf_counter()
+                pane.append_text(batch)
+                appended = time.perf_counter()
+                app.processEvents()  # the repaint is part of what a pump tick costs the GUI thread
+                totals.append(time.perf_counter() - started)
+                appends.append(appended - started)
+                cursor = QTextCursor(document)  # take the batch out again, so the pane keeps holding `held` tokens
+                cursor.setPosition(end)
+                cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+                app.processEvents()
+            details[f"ms_at_{held}_tokens"] = statistics.median(totals) * 1000
+            details[f"ms_append_only_at_{held}_tokens"] = statistics.median(appends) * 1000
+    finally:
+        pane.close()
+        pane.deleteLater()
+    return details["ms_at_8000_tokens"] / details["ms_at_100_tokens"], details
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def machine() -> dict:
+    env = environment()
+    return {key: env[key] for key in ("cpu", "cores", "python", "llama_cpp_python", "os", "ram_bytes")} | {
+        "load_average": os.getloadavg()}
+
+
+def print_table(results: dict) -> None:
+    """Each figure beside its target, PASS or MISS."""
+    rows = []
+    for key in ("decode_ratio_vs_bare", "reported_vs_counters", "parallel_efficiency", "ui_stall_ms",
+                "startup_ratio", "rss_mb_no_models", "append_cost_ratio"):
+        value = results.get(key)
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, figure in items:
+            low, high = TARGETS[key]
+            target = f"{low:g}–{high:g}" if low is not None and high is not None else (
+                f">= {low:g}" if low is not None else f"<= {high:g}")
+            met = figure is not None and (low is None or figure >= low) and (high is None or figure <= high)
+            name = key if sub is None else f"{key} [{sub}]"
+            shown = "—" if figure is None else f"{figure:.3f}"
+            rows.append((name, shown, target, "PASS" if met else "MISS"))
+    widths = [max(len(row[i]) for row in rows + [("figure", "value", "target", "")]) for i in range(3)]
+    print(f"\n{'figure':<{widths[0]}}  {'value':>{widths[1]}}  {'target':<{widths[2]}}")
+    for name, shown, target, verdict in rows:
+        print(f"{name:<{widths[0]}}  {shown:>{widths[1]}}  {target:<{widths[2]}}  {verdict}")
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds every process used, CPU seconds this process and its children used) so far."""
+    total, own = psutil.cpu_times(), psutil.Process().cpu_times()
+    return (total.user + total.nice + total.system + total.irq + total.softirq,
+            own.user + own.system + own.children_user + own.children_system)
+
+
+def measure(results: dict, key: str, function, *args) -> None:
+    """Run one figure's function into results[key] and results['details'][key]; a failure leaves None."""
+    print(f"\n== {key}", flush=True)
+    started, cpu = time.perf_counter(), cpu_seconds()
+    try:
+        results[key], details = function(*args)
+    except Exception as error:  # noqa: BLE001 - one broken figure must not cost the others
+        traceback.print_exc()
+        results[key], details = None, {"error": f"{type(error).__name__}: {error}"}
+    wall = time.perf_counter() - started
+    busy, own = (now - before for now, before in zip(cpu_seconds(), cpu))
+    # Other processes' CPU use in cores: on 2 shared cores a neighbour's busy core halves a parallel round.
+    details |= {"phase_s": wall, "others_cpu_cores": max(0.0, busy - own) / wall}
+    results["details"][key] = details
+
+
+def main() -> int:
+    """Measure every figure in order, write build/bench.json, print the table."""
+    faulthandler.dump_traceback_later(WATCHDOG_S, exit=True)
+    start_qt(os.environ["QT_QPA_PLATFORM"])
+    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "details": {}}
+    engines = [TimedEngine(), TimedEngine()]
+    sides = [Side(name, engine) for name, engine in zip(("a", "b"), engines)]
+    pump = TokenPump(sides)  # drains the token queues at 30 Hz, as in the app
+    pump.start()
+    app_answers: dict = {}
+    try:
+        try:
+            for side, path in zip(sides, MODELS):
+                run(side.load_model(str(path), LoadParams(n_ctx=N_CTX, n_threads=DECODE_THREADS)))
+        except Exception:  # noqa: BLE001 - the figures that need these models record the failure
+            traceback.print_exc()
+        measure(results, "decode_ratio_vs_bare", decode_ratio_vs_bare, sides, engines, app_answers)
+        measure(results, "reported_vs_counters", reported_vs_counters, app_answers)
+        measure(results, "parallel_efficiency", parallel_efficiency, sides, engines)
+    finally:
+        pump.stop()
+        for side in sides:
+            side.shutdown()  # stop, free the model on its own thread, end the thread
+    measure(results, "ui_stall_ms", ui_stall_ms)
+    measure(results, "startup_ratio", startup_ratio)
+    measure(results, "rss_mb_no_models", rss_mb_no_models, results["details"]["startup_ratio"])
+    measure(results, "append_cost_ratio", append_cost_ratio)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"\nwrote {OUT}")
+    faulthandler.cancel_dump_traceback_later()
+    return 0 if all(results.get(key) is not None for key in TARGETS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
