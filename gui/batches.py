@@ -34,6 +34,20 @@ class BatchSession(QObject):
         self.window.pauseToggled.connect(self._on_pause_toggled)
         self.window.cancelRequested.connect(self.cancel)
         self.window.importRequested.connect(self._on_import_requested)
+        # Said once the models are loaded, after the pane's own "model loaded" line.
+        for side in arena.sides:
+            side.loaded.connect(self._hint_unfinished)
+        self._hint_unfinished()
+
+    @Slot()
+    def _hint_unfinished(self) -> None:
+        """A crash, a cancel or a restart left a batch half done: say where to take it up."""
+        unfinished = [b for b in self.store.batches() if b.state in RESUMABLE]
+        if unfinished and self.runner is None:
+            self.arena.window.show_status(
+                f"{len(unfinished)} unfinished batch{'es' if len(unfinished) > 1 else ''} can be resumed: "
+                "Results › Run batch."
+            )
 
     @Slot()
     def open(self) -> None:

@@ -88,3 +88,14 @@ def test_a_batch_resumes_only_on_its_own_pair(batches, event_loop, tmp_path, qtb
         batches.arena.choose_file(1, str(other))
     assert batches.resume(batches.store.batches()[0].id) is None
     assert "load those two" in batches.window.message.text()
+
+
+def test_after_a_restart_the_window_says_an_unfinished_batch_can_be_resumed(batches, event_loop):
+    task = batches.start("tiny", 1, 0)
+    batches.cancel()
+    event_loop.run_until_complete(task)
+    later = BatchSession(batches.arena, batches.store, batches.data)  # as the next start of the app would
+    status = batches.arena.window.statusBar()
+    assert status.currentMessage() == "1 unfinished batch can be resumed: Results › Run batch."
+    later.arena.sides[0].loaded.emit(later.arena.sides[0].model)  # a model loads: its line, then the hint again
+    assert status.currentMessage() == "1 unfinished batch can be resumed: Results › Run batch."
