@@ -86,3 +86,21 @@ def test_legend_and_axis_labels(chart):
     assert [text.get_text() for text in axes(chart).get_legend().get_texts()] == ["Left", "Right"]
     assert axes(chart).get_xlabel() == "s"
     assert axes(chart).get_ylabel() == "tok/s"
+
+
+def test_once_drawn_new_points_within_the_scale_only_blit_the_lines(qtbot, chart, monkeypatch):
+    chart.resize(600, 160)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.draw()  # the first full draw saves the background
+    full, blits = [], []
+    monkeypatch.setattr(chart, "draw_idle", lambda: full.append(None))
+    original_blit = chart._blit_lines
+    monkeypatch.setattr(chart, "_blit_lines", lambda: blits.append(None) or original_blit())
+    chart.add_point(0, 1.0, 50.0)  # inside the empty scale (10 s, 100 tok/s)
+    qtbot.waitUntil(lambda: len(blits) == 1, timeout=1000)
+    assert full == []
+    chart.add_point(0, 12.0, 50.0)  # past 10 s: the scale grows, a full draw
+    qtbot.waitUntil(lambda: len(full) == 1, timeout=1000)
+    assert axes(chart).get_xlim() == (0.0, 18.0)
+    assert list(axes(chart).get_lines()[0].get_xdata()) == [1.0, 12.0]
