@@ -15,7 +15,7 @@ from gui.bridge.memory_monitor import MemoryMonitor
 from gui.bridge.pump import TokenPump
 from gui.bridge.rounds import Round, SideRequest
 from gui.bridge.side import Side
-from gui.core.blind import draw_swap, names_its_model
+from gui.core.blind import draw_swap
 from gui.core.chat import BUILTIN_FORMATS, choose_format
 from gui.core.engine import LlamaEngine
 from gui.core.gguf_header import GGUFFileError, read_card
@@ -30,13 +30,13 @@ from gui.core.memory import (
     system_memory,
 )
 from gui.core.paths import list_models, models_dir
-from gui.core.records import answer_metrics, now
+from gui.core.records import answer_metrics, now, vote_on
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
+from gui.widgets.rating_bar import OUTCOME_WORDS
 
 log = logging.getLogger("gui")
-OUTCOME_WORDS = {"left": "Left better", "right": "Right better", "tie": "Tie", "both_bad": "Both bad"}
 
 
 class Arena(QObject):
@@ -226,27 +226,13 @@ class Arena(QObject):
         """Commit a vote on the pending round, then reveal which model was which."""
         record = self.pending
         self.pending = None
-        leak = names_its_model(record.left_output, record.left_model) or names_its_model(
-            record.right_output, record.right_model
-        )
-        vote = Vote(
-            round_id=record.id,
-            model_left=record.left_model["label"],
-            model_right=record.right_model["label"],
-            outcome=outcome,
-            rater=self.rater or "",
-            category=record.category,
-            rubric_left=rubric_left,
-            rubric_right=rubric_right,
-            comment=comment,
-            identity_leak=leak,
-            cast_at=now(),
-        )
+        vote = vote_on(record, outcome, self.rater or "", rubric_left, rubric_right, comment)
         self.store.add_vote(vote)
         self.revealed = True
         for pane, label in zip(self.window.panes, (vote.model_left, vote.model_right)):
             pane.reveal(label)
-        note = " An answer named its own model: this vote is kept but left out of the leaderboard." if leak else ""
+        note = (" An answer named its own model: this vote is kept but left out of the leaderboard."
+                if vote.identity_leak else "")
         self.window.rating.done(
             f"Vote saved: {OUTCOME_WORDS[outcome]}. Left was {vote.model_left}, Right was {vote.model_right}.{note}"
         )

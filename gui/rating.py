@@ -4,9 +4,8 @@ import random
 
 from PySide6.QtCore import QObject, Qt, Slot
 
-from gui.core.blind import names_its_model
 from gui.core.rating_queue import RatingQueue
-from gui.core.records import earlier_turns, now
+from gui.core.records import earlier_turns, vote_on
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Vote
 from gui.widgets.queue_window import QueueWindow
@@ -84,14 +83,7 @@ class RatingSession(QObject):
     def cast_vote(self, outcome: str, rubric_left, rubric_right, comment: str) -> Vote:
         """Commit the vote on the round shown (a repeat is stored with it), then reveal."""
         record = self.queue.current
-        vote = Vote(
-            round_id=record.id, model_left=record.left_model["label"], model_right=record.right_model["label"],
-            outcome=outcome, rater=self.queue.rater, category=record.category, rubric_left=rubric_left,
-            rubric_right=rubric_right, comment=comment,
-            identity_leak=names_its_model(record.left_output, record.left_model)
-            or names_its_model(record.right_output, record.right_model),
-            repeat_of=record.repeat_of, control=record.control, cast_at=now(),
-        )
+        vote = vote_on(record, outcome, self.queue.rater, rubric_left, rubric_right, comment)
         if record.repeat_of is None:
             self.store.add_vote(vote)
         else:

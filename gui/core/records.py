@@ -3,9 +3,11 @@
 import dataclasses
 from datetime import UTC, datetime
 
+from gui.core.blind import names_its_model
 from gui.core.memory import SideMemory
 from gui.core.metrics import GenerationStats
 from gui.core.store import RoundRecord
+from gui.core.votes import Vote
 
 _SIDE_FIELDS = ("model", "output", "metrics", "checks")
 
@@ -24,6 +26,27 @@ def answer_metrics(stats: GenerationStats, load_s: float, memory: SideMemory | N
         "weights_bytes": memory.weights_bytes if memory else None,
         "context_bytes": memory.context_bytes if memory else None,
     }
+
+
+def vote_on(record: RoundRecord, outcome: str, rater: str, rubric_left: int | None, rubric_right: int | None,
+            comment: str) -> Vote:
+    """A rater's vote on a round as shown, flagged when either answer names its own model."""
+    return Vote(
+        round_id=record.id,
+        model_left=record.left_model["label"],
+        model_right=record.right_model["label"],
+        outcome=outcome,
+        rater=rater,
+        category=record.category,
+        rubric_left=rubric_left,
+        rubric_right=rubric_right,
+        comment=comment,
+        identity_leak=names_its_model(record.left_output, record.left_model)
+        or names_its_model(record.right_output, record.right_model),
+        repeat_of=record.repeat_of,
+        control=record.control,
+        cast_at=now(),
+    )
 
 
 def swapped_copy(record: RoundRecord, round_id: str, created_at: str) -> RoundRecord:
