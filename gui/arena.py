@@ -30,7 +30,7 @@ from gui.core.memory import (
     system_memory,
 )
 from gui.core.paths import list_models, models_dir
-from gui.core.records import answer_metrics, now, vote_on
+from gui.core.records import answer_metrics, now, stats_dict, vote_on
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
@@ -184,7 +184,7 @@ class Arena(QObject):
         self._record(round_, answers)
         for index, runs in round_.measurements.items():
             if runs:
-                self.pane_of(index).add_note(measure_summary([_stats_dict(stats) for stats in runs]))
+                self.pane_of(index).add_note(measure_summary([stats_dict(stats) for stats in runs]))
         return answers
 
     def _record(self, round_: Round, answers) -> None:
@@ -401,7 +401,7 @@ class Arena(QObject):
         metrics = answer_metrics(answer.stats, self.sides[index].model.load_s, self.side_memory(index))
         runs = self.round.measurements.get(index) if self.round is not None else None
         if runs:
-            metrics["runs"] = [_stats_dict(stats) for stats in runs]
+            metrics["runs"] = [stats_dict(stats) for stats in runs]
         return metrics
 
     def sample_memory_now(self) -> None:
@@ -415,7 +415,3 @@ class Arena(QObject):
             pane.gauges.set_model_memory(self.side_memory(index))
             pane.gauges.set_system_memory(system)
 
-
-def _stats_dict(stats) -> dict:
-    """One run's figures as stored (the stop reason as its word)."""
-    return {**dataclasses.asdict(stats), "stop_reason": stats.stop_reason.value}

@@ -17,11 +17,15 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def stats_dict(stats: GenerationStats) -> dict:
+    """One answer's (or measured run's) GenerationStats as stored: the stop reason as its word."""
+    return {**dataclasses.asdict(stats), "stop_reason": stats.stop_reason.value}
+
+
 def answer_metrics(stats: GenerationStats, load_s: float, memory: SideMemory | None) -> dict:
-    """An answer's figures as stored: its GenerationStats (stop reason as its word), its model's load time and memory."""
+    """An answer's figures as stored: its GenerationStats, its model's load time and memory."""
     return {
-        **dataclasses.asdict(stats),
-        "stop_reason": stats.stop_reason.value,
+        **stats_dict(stats),
         "load_s": load_s,
         "weights_bytes": memory.weights_bytes if memory else None,
         "context_bytes": memory.context_bytes if memory else None,
