@@ -8,19 +8,6 @@ LOAD_TIMEOUT_S = 600
 MID_ROUND_TOKENS = 24  # enough text on both panes for the streaming screenshot to show something
 
 
-def _side_loaded(side) -> asyncio.Future:
-    """Resolves with None once the side's model is loaded, or with the load's error message."""
-    future = asyncio.get_running_loop().create_future()
-
-    def settle(result):
-        if not future.done():
-            future.set_result(result)
-
-    side.loaded.connect(lambda _model: settle(None))
-    side.loadFailed.connect(settle)
-    return future
-
-
 async def _capture_mid_round(arena, task: asyncio.Task, path: Path) -> None:
     """Save the window while both sides stream (or at the end, when an answer is short)."""
     while not task.done():
@@ -78,7 +65,7 @@ async def run_smoke(arena, left: str | None, right: str | None, prompt: str, out
     window = arena.window
     window.show()
     paths = (left, right)
-    loads = [_side_loaded(side) for side in arena.sides]
+    loads = [side.load_ended() for side in arena.sides]
     started = arena.load_pair(left, right)
     if started:
         await asyncio.wait_for(asyncio.gather(*(loads[i] for i in started)), LOAD_TIMEOUT_S)

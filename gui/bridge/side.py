@@ -93,25 +93,27 @@ class Side(QObject):
         self._load_cancel = threading.Event()
         self._loadRequested.emit(self._load_id, path, params, self._load_cancel)
 
-    async def load_model(self, path: str, params: LoadParams):
-        """`load`, then wait: the LoadedModel, or LoadFailed with llama.cpp's reason."""
+    def load_ended(self) -> asyncio.Future:
+        """A future for the next load to end: None once the model is ready, else the reason it failed."""
         future = asyncio.get_running_loop().create_future()
 
         def settle(outcome) -> None:
-            if not future.done():
-                future.set_result(outcome)
+            self.loaded.disconnect(settle)
+            self.loadFailed.disconnect(settle)
+            future.set_result(outcome if isinstance(outcome, str) else None)
 
         self.loaded.connect(settle)
         self.loadFailed.connect(settle)
-        try:
-            self.load(path, params)
-            outcome = await future
-        finally:
-            self.loaded.disconnect(settle)
-            self.loadFailed.disconnect(settle)
-        if isinstance(outcome, str):
-            raise LoadFailed(outcome)
-        return outcome
+        return future
+
+    async def load_model(self, path: str, params: LoadParams):
+        """`load`, then wait: the LoadedModel, or LoadFailed with llama.cpp's reason."""
+        ended = self.load_ended()
+        self.load(path, params)
+        error = await ended
+        if error is not None:
+            raise LoadFailed(error)
+        return self.model
 
     def cancel_load(self) -> None:
         """Abort the load under way; llama.cpp stops at its next progress report."""

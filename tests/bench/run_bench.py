@@ -155,14 +155,12 @@ def parallel_efficiency(sides, engines) -> tuple[dict, dict]:
 
 async def _load_pair(arena) -> None:
     """Load the default pair through the arena, as the window does, and wait for both."""
-    loop = asyncio.get_running_loop()
-    futures = [loop.create_future() for _ in arena.sides]
-    for side, future in zip(arena.sides, futures):
-        side.loaded.connect(lambda _model, f=future: f.done() or f.set_result(None))
-        side.loadFailed.connect(lambda message, f=future: f.done() or f.set_exception(RuntimeError(message)))
+    ended = [side.load_ended() for side in arena.sides]
     if len(arena.load_pair(*map(str, MODELS))) != 2:
         raise RuntimeError("the arena refused a default model")
-    await asyncio.gather(*futures)
+    errors = [error for error in await asyncio.gather(*ended) if error is not None]
+    if errors:
+        raise RuntimeError("; ".join(errors))
 
 
 def ui_stall_ms() -> tuple[dict, dict]:
