@@ -1,5 +1,8 @@
-"""Small GGUF files written with the gguf package, for tests that need real headers."""
+"""GGUF files for tests: small ones written with the gguf package, and cut or patched copies of real ones."""
 
+import functools
+import shutil
+import struct
 from pathlib import Path
 
 import gguf
@@ -51,3 +54,72 @@ def write_giant(path: Path, parameters: int) -> Path:
         data_start = -(-header_end // alignment) * alignment
         f.truncate(data_start + parameters * 4)
     return path
+
+
+# More than the header of the default SmolLM2 file (it ends at 1.7 MiB, its vocabulary included).
+HEADER_BYTES = 2 * 2**20
+
+
+def header_offset(source: Path, marker: bytes, skip: int = 0) -> int:
+    """The offset `skip` bytes past the only `marker` in the first HEADER_BYTES of `source`."""
+    with open(source, "rb") as f:
+        head = f.read(HEADER_BYTES)
+    assert head.count(marker) == 1, f"{marker!r} is not in {source.name}'s header exactly once"
+    return head.index(marker) + len(marker) + skip
+
+
+def sparse_copy(source: Path, dest: Path, edits: dict[int, bytes] | None = None, size: int | None = None) -> Path:
+    """`source`'s header (its first HEADER_BYTES) with `edits` (offset -> bytes), then a hole reading as zeros.
+
+    The copy is `size` bytes long (default: as long as `source`) but takes no more disk than its
+    header: a cut or patched real file for tests that never need its weights.
+    """
+    with open(source, "rb") as f:
+        head = bytearray(f.read(HEADER_BYTES))
+    for at, data in (edits or {}).items():
+        head[at : at + len(data)] = data
+    total = Path(source).stat().st_size if size is None else size
+    with open(dest, "wb") as out:
+        out.write(head[:total])
+        out.truncate(total)
+    return dest
+
+
+@functools.cache
+def _reader(source: str) -> gguf.GGUFReader:
+    """The gguf package's reader of `source` (slow: seconds on a real vocabulary), once per file."""
+    return gguf.GGUFReader(source)
+
+
+def _table_end(reader: gguf.GGUFReader) -> int:
+    """Where the tensor table ends (before the padding up to the tensor data)."""
+    last = reader.tensors[-1].field
+    return last.offset + sum(part.nbytes for part in last.parts)
+
+
+def with_string(source: Path, dest: Path, key: str, value: str) -> Path:
+    """A full copy of `source` with the metadata string `key` set to `value` of any length: a loadable file."""
+    reader = _reader(str(source))
+    field = reader.fields[key]
+    # An entry is key length, key, value type, then the value's length and bytes: the last two change.
+    value_at = field.offset + sum(part.nbytes for part in field.parts[:3])
+    value_end = value_at + sum(part.nbytes for part in field.parts[3:])
+    encoded = value.encode("utf-8")
+    with open(source, "rb") as src, open(dest, "wb") as out:
+        head = src.read(_table_end(reader))
+        out.write(head[:value_at] + struct.pack("<Q", len(encoded)) + encoded + head[value_end:])
+        # Tensor offsets count from the aligned start of the data, so the data moves as one block.
+        out.write(bytes(-out.tell() % reader.alignment))
+        src.seek(reader.data_offset)
+        shutil.copyfileobj(src, out, 2**22)
+    return dest
+
+
+def vocab_only_copy(source: Path, dest: Path) -> Path:
+    """`source`'s header without its tensors: the metadata and tokenizer alone, like llama.cpp's vocab files."""
+    reader = _reader(str(source))
+    with open(source, "rb") as src:
+        head = bytearray(src.read(reader.tensors[0].field.offset))
+    head[8:16] = struct.pack("<Q", 0)  # the tensor count
+    dest.write_bytes(bytes(head))
+    return dest

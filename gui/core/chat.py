@@ -42,6 +42,16 @@ def choose_format(architecture: str, has_template: bool, override: str | None) -
     )
 
 
+def refused_template(architecture: str, reason: str) -> FormatChoice:
+    """The built-in format used instead of a file's own template that was refused, saying why."""
+    fallback = choose_format(architecture, False, None).name
+    return FormatChoice(
+        fallback,
+        f"Chat template refused: {reason}. It is not used: the {fallback} format stands in for it; "
+        "pick another built-in chat format if the answers look wrong.",
+    )
+
+
 def merge_consecutive(messages: list[dict]) -> list[dict]:
     """Join runs of same-role messages into one (Gemma's template rejects two in a row)."""
     merged: list[dict] = []

@@ -11,7 +11,14 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gui.core.chat import NO_SYSTEM_ROLE, FormatChoice, StopStringFilter, choose_format, fold_system_prompt
+from gui.core.chat import (
+    NO_SYSTEM_ROLE,
+    FormatChoice,
+    StopStringFilter,
+    choose_format,
+    fold_system_prompt,
+    refused_template,
+)
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
@@ -28,6 +35,14 @@ _BUFFER_LINE = re.compile(r"(\S+) +(model|KV|compute|output) buffer size *= *([\
 # ggml's levels: 1 debug, 2 info, 3 warn, 4 error; 5 continues the previous line's level.
 _LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 _CONTINUE = 5
+# llama-cpp-python's formatter functions are named format_<name> with "-" as "_", except these.
+_FORMATTERS = {"llama-2": "format_llama2", "llama-3": "format_llama3", "vicuna": "format"}
+# The chat a file's own template must render before it is used: the plainest there is.
+_TRIAL_CHAT = [
+    {"role": "user", "content": "Hello."},
+    {"role": "assistant", "content": "Hello! How can I help?"},
+    {"role": "user", "content": "What is 2 + 2?"},
+]
 
 
 class EngineError(Exception):
@@ -95,6 +110,59 @@ def buffer_bytes_from_log(lines: list[str]) -> tuple[int, int]:
         else:
             context += float(mib)
     return int(unmapped * 2**20), int(context * 2**20)
+
+
+def _template_refusal(llama_chat_format, template: str, eos: str, bos: str) -> str | None:
+    """Why a file's own chat template is refused, from a trial render of a sample chat; None when it is fine.
+
+    The trial runs in a sandbox stricter than llama-cpp-python's, which renders an unsafe attribute
+    as nothing until it is used further: here any unsafe access, and any include, import or extends,
+    refuses the template at once, so the user learns it at load time rather than on sending.
+    """
+    import jinja2
+    import jinja2.ext
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    formatter = llama_chat_format.Jinja2ChatFormatter
+
+    class StrictSandbox(ImmutableSandboxedEnvironment):
+        def unsafe_undefined(self, obj, attribute):
+            raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
+
+    class NoFiles(jinja2.BaseLoader):
+        def get_source(self, environment, template):
+            raise SecurityError(f"loading the file {template!r}")
+
+    # The same set-up and variables as llama-cpp-python's Jinja2ChatFormatter, so a good template passes.
+    environment = StrictSandbox(
+        loader=NoFiles(),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=[formatter.IgnoreGenerationTags, jinja2.ext.loopcontrols],
+    )
+    environment.filters["tojson"] = formatter.tojson
+
+    def raise_exception(message: str):
+        raise ValueError(message)
+
+    try:
+        environment.from_string(template).render(
+            messages=_TRIAL_CHAT, eos_token=eos, bos_token=bos, raise_exception=raise_exception,
+            add_generation_prompt=True, functions=None, function_call=None, tools=None, tool_choice=None,
+            strftime_now=formatter.strftime_now,
+        )
+    except SecurityError as error:
+        return f"it tried something unsafe ({_quote(error)})"
+    except Exception as error:  # noqa: BLE001 - the template is the file's code: whatever it raises, it is not used
+        return f"it fails on a simple conversation ({type(error).__name__}: {_quote(error)})"
+    return None
+
+
+def _quote(error: Exception, limit: int = 160) -> str:
+    """An error's text short enough for a one-line note (a template can raise with any text it likes)."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class LlamaEngine:
@@ -192,19 +260,25 @@ class LlamaEngine:
         llm = self._llm
         eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", errors="replace")
         self._bos_text = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", errors="replace")
-        self._format_name = choice.name
         if choice.name is None:
-            self._formatter = llama_chat_format.Jinja2ChatFormatter(
-                template=card.chat_template, eos_token=eos, bos_token=self._bos_text
-            )
-        else:
-            self._formatter = getattr(llama_chat_format, "format_" + choice.name.replace("-", "_"))
+            refusal = _template_refusal(llama_chat_format, card.chat_template, eos, self._bos_text)
+            if refusal is None:
+                self._format_name = None
+                self._formatter = llama_chat_format.Jinja2ChatFormatter(
+                    template=card.chat_template, eos_token=eos, bos_token=self._bos_text
+                )
+                return choice
+            log.warning("%s: chat template refused: %s", card.path, refusal)
+            choice = refused_template(card.architecture, refusal)
+        self._format_name = choice.name
+        attribute = _FORMATTERS.get(choice.name, "format_" + choice.name.replace("-", "_"))
+        self._formatter = getattr(llama_chat_format, attribute)
         return choice
 
     def _prompt_tokens(self, messages: list[dict]) -> tuple[list[int], list[str]]:
         """Render the chat format and tokenize it, special tokens included."""
         import llama_cpp
-        from jinja2.exceptions import SecurityError, TemplateError
+        from jinja2.exceptions import SecurityError, TemplateError, TemplateNotFound
 
         if self._format_name in NO_SYSTEM_ROLE:
             messages = fold_system_prompt(messages)
@@ -212,7 +286,14 @@ class LlamaEngine:
             rendered = self._formatter(messages=messages)
         except SecurityError as error:
             raise EngineError(
-                "Chat template refused: it tried something unsafe. Pick a built-in chat format for this side."
+                f"Chat template refused: it tried something unsafe ({_quote(error)}). "
+                "Pick a built-in chat format for this side."
+            ) from error
+        except TemplateNotFound as error:
+            # include, import and extends: a chat template has no business loading anything else.
+            raise EngineError(
+                f"Chat template refused: it tried to load the file '{error.name}'. "
+                "Pick a built-in chat format for this side."
             ) from error
         except (TemplateError, ValueError, TypeError) as error:
             raise EngineError(

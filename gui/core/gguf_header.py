@@ -1,5 +1,6 @@
 """Read what a GGUF file is from its header, checking every number against the file size first."""
 
+import errno
 import mmap
 import os
 import stat
@@ -202,6 +203,11 @@ def read_card(path: str | os.PathLike) -> ModelCard:
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 return _parse(_Reader(mm, size, p))
     except FileNotFoundError:
+        if p.is_symlink():
+            raise _error(
+                p, f"is a symbolic link to '{os.readlink(p)}', which does not exist. "
+                "Point the link at a real .gguf file or pick another file."
+            ) from None
         # The full path: the name alone does not say where it was looked for.
         raise GGUFFileError(
             str(p), f"'{p}' was not found: it may have been moved or deleted. Pick another file."
@@ -211,6 +217,11 @@ def read_card(path: str | os.PathLike) -> ModelCard:
             p, "cannot be read: permission denied. Check the file's permissions or pick another file."
         ) from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise _error(
+                p, "is a symbolic link loop: it leads, directly or through other links, back to itself, "
+                "so there is no file behind it. Point the link at a real .gguf file or pick another file."
+            ) from None
         raise _error(p, f"cannot be read ({e.strerror or e}). Pick another file.") from None
 
 
@@ -223,6 +234,13 @@ def _parse(r: _Reader) -> ModelCard:
     """Check and read the header, metadata and tensor table, then the tensor data's place in the file."""
     n_tensors, n_kv = _read_header(r)
     metadata = _read_metadata(r, n_kv)
+    if n_tensors == 0:
+        if "tokenizer.ggml.tokens" in metadata:
+            raise r.fail(
+                "is a vocabulary-only file: it holds a tokenizer but no weights (tensors), so it cannot "
+                "answer anything. Pick the model file itself."
+            )
+        raise r.fail("holds no tensors (weights), only metadata. Pick a model file.")
     architecture = _value(metadata, "general.architecture", {GGUFValueType.STRING})
     if not architecture:
         raise r.fail(
@@ -391,8 +409,6 @@ def _tensor(
 
 def _check_tensor_data(r: _Reader, tensors: list[_Tensor], alignment: int) -> None:
     """Check that the tensors follow each other the way llama.cpp expects, all inside the file."""
-    if not tensors:
-        raise r.fail("holds no tensors (weights), only metadata. Pick a model file.")
     data_start = _pad(r.pos, alignment)
     expected = 0
     for t in tensors:

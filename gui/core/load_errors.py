@@ -3,9 +3,19 @@
 import re
 from pathlib import Path
 
-_UNKNOWN_ARCH = re.compile(r"(?:unknown|unsupported) model architecture: '([^']*)'")
-# (what llama.cpp logs, what it means, what to do); the first rule that matches wins.
+# (what llama.cpp logs, what it means, what to do); the first rule that matches wins, and the
+# meaning is filled in with what the pattern caught ({0}, {1} …).
 _RULES = [
+    (
+        re.compile(r"(?:unknown|unsupported) model architecture: '([^']*)'"),
+        "uses the architecture '{0}', which this llama.cpp build does not know",
+        "Update llama-cpp-python or pick another file.",
+    ),
+    (
+        re.compile(r"unknown tokenizer: '([^']*)'"),
+        "uses the tokenizer '{0}', which this llama.cpp build does not know",
+        "Update llama-cpp-python or pick another file.",
+    ),
     (
         re.compile(r"not within the file bounds|failed to read tensor data"),
         "is truncated: the file is incomplete",
@@ -29,6 +39,29 @@ _RULES = [
         "Update llama-cpp-python or pick another file.",
     ),
     (
+        re.compile(r"key not found in model: (\S+)"),
+        "lacks the setting '{0}' that llama.cpp needs to build the model: it was converted incompletely",
+        "Re-convert it or pick another file.",
+    ),
+    (
+        re.compile(r"key (\S+) has wrong type (\S+) but expected type (\S+)"),
+        "stores the setting '{0}' as {1}, where llama.cpp needs {2}: it was converted wrongly",
+        "Re-convert it or pick another file.",
+    ),
+    *(
+        (
+            re.compile(pattern),
+            "lacks the weights '{0}' that its architecture needs: it is incomplete or was converted wrongly",
+            "Download or re-convert it, or pick another file.",
+        )
+        for pattern in (r"missing tensor '([^']*)'", r"tensor '([^']*)' not found")
+    ),
+    (
+        re.compile(r"tensor '([^']*)' has wrong shape; expected ([\d, ]+?), got ([\d, ]+?)\s*$", re.MULTILINE),
+        "holds the weights '{0}' in the shape {2} where its architecture needs {1}: it was converted wrongly",
+        "Re-convert it or pick another file.",
+    ),
+    (
         re.compile(
             r"out of memory|failed to allocate|unable to allocate|cannot allocate memory|bad_alloc",
             re.IGNORECASE,
@@ -45,25 +78,33 @@ _SUMMARY = re.compile(r"failed to load model\s*$")
 # "llama_model_load: error loading model: " says where, not why.
 _PREFIX = re.compile(r"^(?:\w+: )+(?:error loading model: )?")
 _MAX_QUOTE = 200
+_SHAPE = re.compile(r"[\d, ]*\d,[\d, ]*")
 
 
 def explain_load_failure(path: str, log_lines: list[str]) -> str:
     """One sentence of cause and one of what to do, for a load of `path` that failed with `log_lines`."""
     name = Path(path).name
-    text = "\n".join(log_lines)
-    arch = _UNKNOWN_ARCH.search(text)
-    if arch:
-        return (
-            f"'{name}' uses the architecture '{arch.group(1)}', which this llama.cpp build does not know. "
-            "Update llama-cpp-python or pick another file."
-        )
+    # Lines as logged end with their own newline; joined, each cause ends at a line end.
+    text = "\n".join(line.rstrip("\n") for line in log_lines)
     for pattern, cause, advice in _RULES:
-        if pattern.search(text):
-            return f"'{name}' {cause}. {advice}"
+        match = pattern.search(text)
+        if match:
+            return f"'{name}' {cause.format(*(_tidy(group) for group in match.groups()))}. {advice}"
     line = _last_error_line(text)
     if line is None:
         return f"'{name}' did not load, and llama.cpp gave no reason. The full log is in the app's log."
     return f"'{name}' did not load: llama.cpp said \"{line}\". The full log is in the app's log."
+
+
+def _tidy(caught: str) -> str:
+    """A caught shape without llama.cpp's column padding ("   576,   1536" -> "576 × 1536"); other text as it is."""
+    if not _SHAPE.fullmatch(caught):
+        return caught
+    parts = [part.strip() for part in caught.split(",") if part.strip()]
+    # llama.cpp pads a shape to four dimensions with 1s, which say nothing.
+    while len(parts) > 1 and parts[-1] == "1":
+        parts.pop()
+    return " × ".join(parts)
 
 
 def _last_error_line(text: str) -> str | None:

@@ -118,6 +118,23 @@ def test_directory(tmp_path):
     assert "is a folder, not a file" in error_of(folder)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_symlink_loop(tmp_path):
+    first, second = tmp_path / "a.gguf", tmp_path / "b.gguf"
+    first.symlink_to(second)
+    second.symlink_to(first)
+    message = error_of(first)
+    assert "'a.gguf' is a symbolic link loop" in message and "Point the link at a real .gguf file" in message
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_dangling_symlink(tmp_path):
+    link = tmp_path / "link.gguf"
+    link.symlink_to(tmp_path / "moved.gguf")
+    message = error_of(link)
+    assert f"'link.gguf' is a symbolic link to '{tmp_path / 'moved.gguf'}', which does not exist" in message
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX-only")
 def test_named_pipe_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "pipe.gguf"
@@ -298,13 +315,22 @@ def test_rows_not_a_multiple_of_the_block_size(tiny):
     assert "not a multiple of its Q4_0 block size" in message
 
 
-def test_no_tensors(tmp_path):
+def test_vocabulary_only_file(tmp_path):
     w = gguf.GGUFWriter(tmp_path / "vocab-only.gguf", "llama")
     w.add_token_list(TOKENS)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.close()
-    assert "holds no tensors" in error_of(tmp_path / "vocab-only.gguf")
+    message = error_of(tmp_path / "vocab-only.gguf")
+    assert "is a vocabulary-only file" in message and "no weights" in message and "Pick the model file" in message
+
+
+def test_no_tensors_and_no_vocabulary(tmp_path):
+    w = gguf.GGUFWriter(tmp_path / "empty-model.gguf", "llama")
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.close()
+    assert "holds no tensors (weights), only metadata" in error_of(tmp_path / "empty-model.gguf")
 
 
 # --- the real default models ---------------------------------------------------------------------

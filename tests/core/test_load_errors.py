@@ -84,7 +84,18 @@ def test_out_of_memory(line):
     )
 
 
-def test_other_failure_quotes_the_cause_not_the_summary():
+def test_unknown_tokenizer():
+    message = explain_load_failure(
+        PATH, ["llama_model_load: error loading model: error loading model vocabulary: unknown tokenizer: 'gpz2'\n",
+               SUMMARY],
+    )
+    assert message == (
+        "'some model.Q4_K_M.gguf' uses the tokenizer 'gpz2', which this llama.cpp build does not know. "
+        "Update llama-cpp-python or pick another file."
+    )
+
+
+def test_missing_setting():
     message = explain_load_failure(
         PATH,
         [
@@ -95,8 +106,64 @@ def test_other_failure_quotes_the_cause_not_the_summary():
         ],
     )
     assert message == (
-        "'some model.Q4_K_M.gguf' did not load: llama.cpp said \"error loading model hyperparameters: "
-        "key not found in model: llama.context_length\". The full log is in the app's log."
+        "'some model.Q4_K_M.gguf' lacks the setting 'llama.context_length' that llama.cpp needs to build the "
+        "model: it was converted incompletely. Re-convert it or pick another file."
+    )
+
+
+def test_setting_of_the_wrong_type():
+    message = explain_load_failure(
+        PATH,
+        ["llama_model_load: error loading model: error loading model hyperparameters: "
+         "key llama.block_count has wrong type f32 but expected type u32\n", SUMMARY],
+    )
+    assert "stores the setting 'llama.block_count' as f32, where llama.cpp needs u32" in message
+    assert message.endswith("Re-convert it or pick another file.")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "llama_model_load: error loading model: check_tensor_dims: tensor 'blk.0.attn_q.weight' not found\n",
+        "llama_model_load: error loading model: missing tensor 'blk.0.attn_q.weight'\n",
+    ],
+)
+def test_missing_weights(line):
+    message = explain_load_failure(PATH, [line, SUMMARY])
+    assert message == (
+        "'some model.Q4_K_M.gguf' lacks the weights 'blk.0.attn_q.weight' that its architecture needs: it is "
+        "incomplete or was converted wrongly. Download or re-convert it, or pick another file."
+    )
+
+
+def test_weights_of_the_wrong_shape():
+    message = explain_load_failure(
+        PATH,
+        [
+            "llama_model_load: error loading model: check_tensor_dims: tensor 'blk.0.ffn_up.weight' has wrong "
+            "shape; expected    576,   1536, got   1536,    576,      1,      1\n",
+            SUMMARY,
+        ],
+    )
+    assert message == (
+        "'some model.Q4_K_M.gguf' holds the weights 'blk.0.ffn_up.weight' in the shape 1536 × 576 where its "
+        "architecture needs 576 × 1536: it was converted wrongly. Re-convert it or pick another file."
+    )
+
+
+def test_other_failure_quotes_the_cause_not_the_summary():
+    message = explain_load_failure(
+        PATH,
+        [
+            "llama_model_loader: loaded meta data with 3 key-value pairs\n",
+            "llama_model_load: error loading model: error loading model vocabulary: "
+            "cannot find tokenizer merges in model file\n",
+            SUMMARY,
+        ],
+    )
+    assert message == (
+        "'some model.Q4_K_M.gguf' did not load: llama.cpp said \"error loading model vocabulary: "
+        "cannot find tokenizer merges in model file\". The full log is in the app's log."
     )
 
 
