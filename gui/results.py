@@ -67,7 +67,12 @@ class Results(QObject):
         try:
             page = write_report(self._report_data(), folder)
         except OSError as error:
-            QMessageBox.warning(self.charts, "Save report", f"Could not write the report to {folder}: {error}.")
+            QMessageBox.warning(
+                self.charts,
+                "Save report",
+                f"Could not write the report to {error.filename or folder}: {error.strerror or error}. "
+                f"Free some disk space or make {self.data} writable, then save the report again.",
+            )
             return None
         self.window.show_status(f"Report saved: {page} (charts as PNG in {page.parent / 'charts'}).")
         QMessageBox.information(self.charts, "Save report", f"Report saved:\n{page}")
@@ -100,7 +105,12 @@ class Results(QObject):
         try:
             (write_csv if Path(path).suffix.lower() == ".csv" else write_jsonl)(votes, path)
         except OSError as error:
-            QMessageBox.warning(self.window, "Export votes", f"Could not write {path}: {error.strerror}.")
+            QMessageBox.warning(
+                self.window,
+                "Export votes",
+                f"Could not write {path}: {error.strerror or error}. Choose another folder or file name, then "
+                "export again.",
+            )
             return
         self.window.show_status(f"Exported {len(votes)} votes to {path}.")
 

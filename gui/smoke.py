@@ -4,6 +4,8 @@ import asyncio
 import json
 from pathlib import Path
 
+from gui.core.paths import models_dir
+
 LOAD_TIMEOUT_S = 600
 MID_ROUND_TOKENS = 24  # enough text on both panes for the streaming screenshot to show something
 
@@ -16,6 +18,14 @@ async def _capture_mid_round(arena, task: asyncio.Task, path: Path) -> None:
             break
         await asyncio.sleep(0.05)
     arena.window.grab().save(str(path))
+
+
+def no_model_message() -> str:
+    """What a side without a file says: where the default pair belongs, and the flags that name other files."""
+    return (
+        f"no model file given: put the default pair in {models_dir()} (`make models` in a source checkout "
+        "fetches it), or name the files with --left and --right"
+    )
 
 
 def _side_report(arena, index: int, path: str | None, load_error: str | None, answer) -> dict:
@@ -38,7 +48,7 @@ def _side_report(arena, index: int, path: str | None, load_error: str | None, an
         "weights_bytes": memory.weights_bytes if memory else None,
         "context_bytes": memory.context_bytes if memory else None,
         "answer": answer.text if answer is not None else None,
-        "error": load_error or (stats.error if stats else None) or (None if path else "no model file given"),
+        "error": load_error or (stats.error if stats else None) or (None if path else no_model_message()),
     }
 
 

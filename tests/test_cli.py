@@ -48,3 +48,11 @@ def test_report_of_a_results_database(tmp_path, capsys):
     assert all(f'id="{section}"' in html for section in ("pair", "metrics", "quality", "charts", "reproducibility"))
     assert (out / "charts").is_dir()
 
+
+
+def test_report_of_a_missing_database_names_it_and_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "nope.sqlite"
+    assert main(["report", "--db", str(missing), "--out", str(tmp_path / "report")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{missing}: no such results database.") and "results.sqlite" in err
+    assert not missing.exists() and not (tmp_path / "report").exists()

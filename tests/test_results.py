@@ -126,3 +126,32 @@ def test_the_leaderboard_shows_check_pass_rates_of_stored_rounds(setup):
     text = results.leaderboard.summary.text()
     assert "Checks passed by Alphamodel-7B.Q5_K_M: 1 of 1 (100%) — math 1/1" in text
     assert "Checks passed by Betamodel-3B.Q8_0: 0 of 1 (0%) — math 0/1" in text
+
+
+def test_a_report_that_cannot_be_written_says_where_and_what_to_do(setup, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    warnings = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    stuck = Results(window, arena, store, blocked)
+    try:
+        assert stuck.save_report() is None
+    finally:
+        for view in (stuck.leaderboard, stuck.history, stuck.charts):
+            view.close()
+    (message,) = warnings
+    assert message.startswith(f"Could not write the report to {blocked}")
+    assert message.endswith(f"Free some disk space or make {blocked} writable, then save the report again.")
+
+
+def test_an_export_that_cannot_be_written_says_what_to_do(setup, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    out = tmp_path / "gone" / "votes.jsonl"
+    monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    warnings = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    results.export_votes()
+    (message,) = warnings
+    assert message.startswith(f"Could not write {out}: No such file or directory.")
+    assert message.endswith("Choose another folder or file name, then export again.") and not out.exists()

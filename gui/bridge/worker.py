@@ -5,14 +5,18 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from gui.core.engine import EngineError, Outcome
 from gui.core.metrics import GenerationStats, StopReason, TokenClock
 from gui.core.params import LoadParams, SamplingParams
+from gui.core.paths import LOG_FILE
 
 log = logging.getLogger(__name__)
+# Neutral: a worker serves the window and the batch command alike.
+TRACEBACK_HINT = f"The traceback is in {LOG_FILE} in the data folder (View › Log in the app)."
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,11 @@ class EngineWorker(QObject):
             return
         except Exception as error:  # noqa: BLE001 - a slot must answer, or the side waits for ever
             log.exception("loading %s failed", path)
-            self.loadFailed.emit(request_id, f"Loading {path} failed unexpectedly ({error}); the log has the details.")
+            self.loadFailed.emit(
+                request_id,
+                f"'{Path(path).name}' did not load: something unexpected went wrong ({error}). Load it again; "
+                f"if it fails again, pick another file. {TRACEBACK_HINT}",
+            )
             return
         self._first_after_load = True
         self.loaded.emit(request_id, loaded)
@@ -118,8 +126,13 @@ class EngineWorker(QObject):
         except EngineError as failure:
             error = str(failure)
         except Exception as failure:  # noqa: BLE001 - a slot must answer, or the round waits for ever
-            log.exception("generation failed")
-            error = f"The model failed while answering ({failure}); the log has the details."
+            loaded = self._engine.loaded
+            name = f"'{Path(loaded.card.path).name}'" if loaded is not None else "The model"
+            log.exception("%s failed while answering", name)
+            error = (
+                f"{name} failed while answering: something unexpected went wrong ({failure}). Ask again; "
+                f"if it fails again, load the file again. {TRACEBACK_HINT}"
+            )
         if counters is not None and counters.tail:
             pieces.append(counters.tail)
             self._tokens.put(TokenEvent(request_id, counters.tail, time.perf_counter(), is_token=False))

@@ -3,6 +3,11 @@
 import re
 from pathlib import Path
 
+from gui.core.paths import LOG_FILE
+
+# Neutral on purpose: these messages reach the window and the batch command alike (which prints the path).
+LOG_HINT = f"llama.cpp's full log is in {LOG_FILE} in the data folder (View › Log in the app)."
+
 # (what llama.cpp logs, what it means, what to do); the first rule that matches wins, and the
 # meaning is filled in with what the pattern caught ({0}, {1} …).
 _RULES = [
@@ -92,8 +97,14 @@ def explain_load_failure(path: str, log_lines: list[str]) -> str:
             return f"'{name}' {cause.format(*(_tidy(group) for group in match.groups()))}. {advice}"
     line = _last_error_line(text)
     if line is None:
-        return f"'{name}' did not load, and llama.cpp gave no reason. The full log is in the app's log."
-    return f"'{name}' did not load: llama.cpp said \"{line}\". The full log is in the app's log."
+        return (
+            f"'{name}' did not load, and llama.cpp gave no reason. Load it again; if it fails again, "
+            f"download it again or pick another file. {LOG_HINT}"
+        )
+    return (
+        f"'{name}' did not load: llama.cpp said \"{line}\". Update llama-cpp-python, re-convert the file "
+        f"or pick another one. {LOG_HINT}"
+    )
 
 
 def _tidy(caught: str) -> str:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gui.core.checks import CheckSpecError, validate_check
+from gui.core.paths import RESOURCES_DIR
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "resources" / "prompts"
+SHIPPED_DIR = RESOURCES_DIR / "prompts"
 _REQUIRED = ("id", "category", "prompt")
 _KEYS = (*_REQUIRED, "system", "reference", "checks")
 _TOP_KEYS = ("title", "description", "prompts")
@@ -83,7 +84,10 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8-sig")
     except OSError as error:
-        raise SuiteError(f"{path}: cannot read the suite file ({error.strerror or error}).") from error
+        raise SuiteError(
+            f"{path}: cannot read the suite file ({error.strerror or error}). Check the file's name and "
+            "permissions, or choose another suite."
+        ) from error
     except UnicodeDecodeError as error:
         raise SuiteError(f"{path}: not UTF-8 text (byte {error.start}). Save the file as UTF-8.") from None
 

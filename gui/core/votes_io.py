@@ -89,7 +89,10 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise VoteFileError(f"{path}: cannot read the vote file ({error.strerror or error})") from error
+        raise VoteFileError(
+            f"{path}: cannot read the vote file ({error.strerror or error}). Check the file's name and permissions, "
+            "or choose another file."
+        ) from error
 
 
 def _vote_from_line(raw: bytes) -> Vote:

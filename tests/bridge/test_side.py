@@ -5,6 +5,7 @@ import pytest
 from fakes import FakeEngine
 from gui.bridge.pump import TokenPump
 from gui.bridge.side import Side
+from gui.bridge.worker import TRACEBACK_HINT
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
 
@@ -57,6 +58,44 @@ def test_load_can_be_cancelled(qtbot, make_side):
         side.load("/models/slow.gguf", LoadParams())
         side.cancel_load()
     assert failed.args == ["Load cancelled."]
+
+
+class BuggyEngine(FakeEngine):
+    """A fake engine with a bug: its load or its answer raises an error that is no EngineError."""
+
+    def __init__(self, broken: str):
+        super().__init__([["x", "y"]])
+        self.broken = broken
+
+    def load(self, path, params, on_progress):
+        if self.broken == "load":
+            raise RuntimeError("index out of range")
+        return super().load(path, params, on_progress)
+
+    def generate(self, messages, sampling, n_threads, should_stop, *, reuse_prefix=True):
+        yield "x"
+        raise RuntimeError("index out of range")
+
+
+def test_an_unexpected_load_error_names_the_file_and_what_to_do(qtbot, make_side):
+    side = make_side(BuggyEngine("load"))
+    with qtbot.waitSignal(side.loadFailed, timeout=5000) as failed:
+        side.load("/models/odd.gguf", LoadParams())
+    (message,) = failed.args
+    assert message.startswith("'odd.gguf' did not load: something unexpected went wrong (index out of range).")
+    assert "Load it again" in message and message.endswith(TRACEBACK_HINT)
+    assert side.model is None and not side.loading
+
+
+def test_an_unexpected_error_while_answering_names_the_file_and_what_to_do(qtbot, make_side):
+    side = make_side(BuggyEngine("generate"))
+    load(qtbot, side, "/models/odd.gguf")
+    with qtbot.waitSignal(side.answerFinished, timeout=5000) as finished:
+        side.ask("hi", SamplingParams(), n_threads=1, contended=False)
+    answer = finished.args[0]
+    assert answer.stats.stop_reason is StopReason.ERROR and answer.text == "x"
+    assert answer.stats.error.startswith("'odd.gguf' failed while answering: something unexpected went wrong")
+    assert "Ask again" in answer.stats.error and answer.stats.error.endswith(TRACEBACK_HINT)
 
 
 def test_answer_streams_in_order_and_is_counted_in_tokens(qtbot, make_side):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gui.core.load_errors import explain_load_failure
+from gui.core.load_errors import LOG_HINT, explain_load_failure
 
 PATH = "/home/me/models/some model.Q4_K_M.gguf"
 # What llama.cpp 0.3.36 logged for each failure, captured from real loads.
@@ -163,22 +163,26 @@ def test_other_failure_quotes_the_cause_not_the_summary():
     )
     assert message == (
         "'some model.Q4_K_M.gguf' did not load: llama.cpp said \"error loading model vocabulary: "
-        "cannot find tokenizer merges in model file\". The full log is in the app's log."
+        "cannot find tokenizer merges in model file\". Update llama-cpp-python, re-convert the file or pick "
+        "another one. llama.cpp's full log is in gguf-arena.log in the data folder (View › Log in the app)."
     )
 
 
 def test_long_line_is_shortened():
     message = explain_load_failure(PATH, ["something failed: " + "x" * 1000])
-    assert "…" in message and len(message) < 300
+    quote = message.split('"')[1]
+    assert quote.endswith("…") and len(quote) == 200 and message.endswith(LOG_HINT)
 
 
 def test_no_reason_in_the_log():
     message = explain_load_failure(PATH, ["llama_model_loader: loaded meta data with 3 key-value pairs"])
     assert message == (
-        "'some model.Q4_K_M.gguf' did not load, and llama.cpp gave no reason. "
-        "The full log is in the app's log."
+        "'some model.Q4_K_M.gguf' did not load, and llama.cpp gave no reason. Load it again; if it fails "
+        "again, download it again or pick another file. llama.cpp's full log is in gguf-arena.log in the data "
+        "folder (View › Log in the app)."
     )
 
 
 def test_empty_log():
-    assert "gave no reason" in explain_load_failure(PATH, [])
+    message = explain_load_failure(PATH, [])
+    assert "gave no reason" in message and message.endswith(LOG_HINT)

@@ -192,7 +192,10 @@ def test_a_bad_check_names_the_item_and_what_the_check_allows(tmp_path):
 
 
 def test_an_unreadable_suite_is_a_suite_error(tmp_path):
-    assert "cannot read the suite file" in refused(tmp_path / "absent.toml")
+    assert refused(tmp_path / "absent.toml") == (
+        f"{tmp_path / 'absent.toml'}: cannot read the suite file (No such file or directory). "
+        "Check the file's name and permissions, or choose another suite."
+    )
     latin = tmp_path / "latin.csv"
     latin.write_bytes("id,category,prompt\n1,café,p\n".encode("latin-1"))
     assert "not UTF-8 text (byte 24). Save the file as UTF-8." in refused(latin)

@@ -136,8 +136,12 @@ def test_a_bad_line_names_the_file_the_line_and_the_fix(tmp_path, bad_line, wron
 
 
 def test_a_missing_file_is_a_vote_file_error(tmp_path):
-    with pytest.raises(VoteFileError, match="cannot read"):
+    with pytest.raises(VoteFileError) as refused:
         read_votes_jsonl(tmp_path / "absent.jsonl")
+    assert str(refused.value) == (
+        f"{tmp_path / 'absent.jsonl'}: cannot read the vote file (No such file or directory). "
+        "Check the file's name and permissions, or choose another file."
+    )
 
 
 def test_a_bad_csv_row_names_its_line(tmp_path):

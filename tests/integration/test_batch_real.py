@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gguf_files import write_gguf
+from gui.core.paths import LOG_FILE
 from gui.core.store import Store
 
 pytestmark = pytest.mark.integration
@@ -62,3 +64,17 @@ def test_a_missing_suite_says_which_suites_there_are(default_pair, tmp_path):
     )
     assert done.returncode == 1
     assert "logic" in done.stderr and "nonsense" in done.stderr
+
+
+def test_a_model_that_does_not_load_gets_its_reason_and_the_log_file_path(tmp_path):
+    tiny = write_gguf(tmp_path / "tiny.gguf")  # a readable header, but llama.cpp refuses it: no embedding length
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "gui", "batch", "--left", str(tiny), "--right", str(tiny), "--suite", str(SUITE),
+         "--db", str(tmp_path / "r.sqlite"), "--data-dir", str(data)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert "'tiny.gguf' lacks the setting 'llama.embedding_length'" in done.stderr
+    assert f"llama.cpp's full log of this load: {data / LOG_FILE}" in done.stderr
+    assert "llama.embedding_length" in (data / LOG_FILE).read_text()  # the file named holds llama.cpp's lines

@@ -1,0 +1,36 @@
+"""The headless self-check with fake engines: what it reports when a side has no file."""
+
+import json
+
+import pytest
+
+from fakes import FakeEngine
+from gui.arena import Arena
+from gui.core.paths import MODELS_ENV
+from gui.core.store import Store
+from gui.smoke import run_smoke
+from gui.widgets.main_window import MainWindow
+
+
+@pytest.fixture
+def arena(qtbot, event_loop, tmp_path):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.blind_action.setChecked(False)
+    store = Store(tmp_path / "results.sqlite")
+    made = Arena(window, store, (FakeEngine(), FakeEngine()))
+    yield made
+    made.shutdown()
+    store.close()
+
+
+def test_without_model_files_it_says_where_they_belong_and_fails(arena, event_loop, tmp_path, monkeypatch):
+    monkeypatch.setenv(MODELS_ENV, str(tmp_path / "models"))
+    out = tmp_path / "out"
+    assert event_loop.run_until_complete(run_smoke(arena, None, None, "hi", out)) == 1
+    sides = json.loads((out / "metrics.json").read_text())["sides"]
+    assert [side["error"] for side in sides] == [
+        f"no model file given: put the default pair in {tmp_path / 'models'} (`make models` in a source checkout "
+        "fetches it), or name the files with --left and --right"
+    ] * 2
+    assert (out / "screenshot.png").is_file()
