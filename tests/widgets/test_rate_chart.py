@@ -9,18 +9,33 @@ from gui.widgets.rate_chart import RateChart
 def chart(qtbot):
     chart = RateChart()
     qtbot.addWidget(chart)
+    chart.prepare_canvas()
+    qtbot.waitUntil(lambda: chart.canvas is not None, timeout=20000)
     return chart
 
 
 @pytest.fixture
 def draws(chart, monkeypatch):
     calls: list[None] = []
-    monkeypatch.setattr(chart, "draw_idle", lambda: calls.append(None))
+    monkeypatch.setattr(chart.canvas, "draw_idle", lambda: calls.append(None))
     return calls
 
 
 def axes(chart):
-    return chart.figure.axes[0]
+    return chart.canvas.figure.axes[0]
+
+
+def test_points_that_come_before_the_canvas_are_drawn_on_it(qtbot, monkeypatch):
+    import gui.widgets.rate_chart as rate_chart
+
+    monkeypatch.setattr(rate_chart, "_canvas_module", None)  # as in a fresh process: matplotlib still importing
+    chart = RateChart()
+    qtbot.addWidget(chart)
+    chart.add_point(0, 0.5, 80.0)
+    assert chart.canvas is None  # nothing imported before the chart is shown
+    chart.show()
+    qtbot.waitUntil(lambda: chart.canvas is not None, timeout=20000)
+    qtbot.waitUntil(lambda: list(axes(chart).get_lines()[0].get_ydata()) == [80.0], timeout=2000)
 
 
 def test_a_chart_with_nothing_new_never_redraws(qtbot, chart, draws):
@@ -92,11 +107,11 @@ def test_once_drawn_new_points_within_the_scale_only_blit_the_lines(qtbot, chart
     chart.resize(600, 160)
     chart.show()
     qtbot.waitExposed(chart)
-    chart.draw()  # the first full draw saves the background
+    chart.canvas.draw()  # the first full draw saves the background
     full, blits = [], []
-    monkeypatch.setattr(chart, "draw_idle", lambda: full.append(None))
-    original_blit = chart._blit_lines
-    monkeypatch.setattr(chart, "_blit_lines", lambda: blits.append(None) or original_blit())
+    monkeypatch.setattr(chart.canvas, "draw_idle", lambda: full.append(None))
+    original_blit = chart.canvas.blit_lines
+    monkeypatch.setattr(chart.canvas, "blit_lines", lambda: blits.append(None) or original_blit())
     chart.add_point(0, 1.0, 50.0)  # inside the empty scale (10 s, 100 tok/s)
     qtbot.waitUntil(lambda: len(blits) == 1, timeout=1000)
     assert full == []
