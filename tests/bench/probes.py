@@ -98,55 +98,45 @@ class StallProbe(QObject):
         self._last = now
 
 
-# `python -c` children: the clock starts before the first import and stops after the window's first paint.
-_CHILD_HEAD = "import time; T0 = time.perf_counter()\n"
-APP_WINDOW = """
-import tempfile
-from pathlib import Path
-from gui.app import start_qt
-from gui.arena import Arena
-from gui.core.store import Store
-from gui.widgets.main_window import MainWindow
-app = start_qt("offscreen")
-window = MainWindow()
-store = Store(Path(tempfile.mkdtemp()) / "results.sqlite")
-arena = Arena(window, store)
-def cleanup():
-    arena.shutdown()
-    store.close()
-"""
-BARE_WINDOW = """
-from PySide6.QtWidgets import QApplication, QMainWindow
-app = QApplication(["bare"])
-window = QMainWindow()
-window.resize(1280, 820)
-def cleanup():
-    pass
-"""
-_CHILD_TAIL = """
+# `python -c` children: the clock starts before the first import and stops when the main window's first
+# paint begins; the RSS is read once that paint is done. The app child runs the app's own start-up
+# (`gui.app.main`) with an empty models folder, so that no model loads.
+_CHILD_HEAD = """
+import time; T0 = time.perf_counter()
 import json
 from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(["child"])
 class FirstPaint(QObject):
-    seen = False
+    shown_s = None
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and not self.seen:
-            self.seen = True
+        if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow) and self.shown_s is None:
+            self.shown_s = time.perf_counter() - T0
             QTimer.singleShot(0, report)  # after the paint has finished
         return False
 def report():
-    shown_s = time.perf_counter() - T0
     import psutil
-    print(json.dumps({"shown_s": shown_s, "rss_mb": psutil.Process().memory_info().rss / 2**20}), flush=True)
-    app.quit()
+    print(json.dumps({"shown_s": first_paint.shown_s, "rss_mb": psutil.Process().memory_info().rss / 2**20}), flush=True)
+    app.closeAllWindows()  # as a user closing the window: the app quits when its last window closes
 first_paint = FirstPaint()
-window.installEventFilter(first_paint)
-window.show()
+app.installEventFilter(first_paint)
 QTimer.singleShot(20000, app.quit)
+"""
+APP_WINDOW = """
+import os, tempfile
+with tempfile.TemporaryDirectory() as models, tempfile.TemporaryDirectory() as data:
+    os.environ["GGUF_ARENA_MODELS"] = models
+    from gui.app import main
+    main(["--data-dir", data])
+"""
+BARE_WINDOW = """
+window = QMainWindow()
+window.resize(1280, 820)
+window.show()
 app.exec()
-cleanup()
 """
 
 
 def child_code(window_code: str) -> str:
     """The source of a start-up child that builds a window with `window_code` and reports on stdout."""
-    return _CHILD_HEAD + window_code + _CHILD_TAIL
+    return _CHILD_HEAD + window_code

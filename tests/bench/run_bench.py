@@ -49,7 +49,8 @@ DECODE_THREADS = 1  # one thread: with two on two shared cores, a neighbour's lo
 STREAM_TOKENS = 256
 STARTUP_RUNS = 5
 APPEND_BATCH_TOKENS = 30
-APPEND_SAMPLES = 300
+APPEND_SAMPLES = 30  # fresh panes per size
+APPEND_STREAMED = 10  # batches streamed onto each
 APPEND_HELD = (100, 1000, 8000)  # 1,000 tokens already fill the pane: it tells repainting from growth
 PHASE_TIMEOUT_S = 120  # one await (a load, an answer, a round)
 WATCHDOG_S = 900  # the whole run, as a last resort: dump the stacks and exit
@@ -237,8 +238,12 @@ def _answer_text(tokens: int, start: int = 0) -> str:
 
 
 def append_cost_ratio() -> tuple[float, dict]:
-    """Median time to append 30 tokens and repaint, in an AnswerPane holding 8,000 tokens ÷ holding 100 tokens."""
-    from PySide6.QtGui import QTextCursor
+    """Median time to append 30 tokens and repaint, in an AnswerPane holding 8,000 tokens ÷ holding 100 tokens.
+
+    Each sample starts from a pane freshly filled to its size and streams a few batches onto it, as
+    an answer does: taking a batch out again between samples (an earlier version did) scrolls the
+    view back, so the next append repaints everything, which no stream ever does.
+    """
     from PySide6.QtWidgets import QApplication
 
     from gui.widgets.answer_pane import AnswerPane
@@ -247,28 +252,23 @@ def append_cost_ratio() -> tuple[float, dict]:
     pane = AnswerPane("Left")
     pane.resize(640, 800)
     pane.show()
-    details = {"batch_tokens": APPEND_BATCH_TOKENS, "samples": APPEND_SAMPLES}
+    details = {"batch_tokens": APPEND_BATCH_TOKENS, "samples": APPEND_SAMPLES * APPEND_STREAMED}
     try:
         for held in APPEND_HELD:
-            pane.clear_chat()
-            pane.begin_answer(PROMPT)
-            pane.append_text(_answer_text(held))
-            app.processEvents()
-            document, appends, totals = pane.chat.document(), [], []
-            batch = _answer_text(APPEND_BATCH_TOKENS, start=held)
+            appends, totals = [], []
             for _ in range(APPEND_SAMPLES):
-                end = document.characterCount() - 1
-                started = time.perf_counter()
-                pane.append_text(batch)
-                appended = time.perf_counter()
-                app.processEvents()  # the repaint is part of what a pump tick costs the GUI thread
-                totals.append(time.perf_counter() - started)
-                appends.append(appended - started)
-                cursor = QTextCursor(document)  # take the batch out again, so the pane keeps holding `held` tokens
-                cursor.setPosition(end)
-                cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-                cursor.removeSelectedText()
+                pane.clear_chat()
+                pane.begin_answer(PROMPT)
+                pane.append_text(_answer_text(held))
                 app.processEvents()
+                for batch in range(APPEND_STREAMED):
+                    text = _answer_text(APPEND_BATCH_TOKENS, start=held + batch * APPEND_BATCH_TOKENS)
+                    started = time.perf_counter()
+                    pane.append_text(text)
+                    appended = time.perf_counter()
+                    app.processEvents()  # the repaint is part of what a pump tick costs the GUI thread
+                    totals.append(time.perf_counter() - started)
+                    appends.append(appended - started)
             details[f"ms_at_{held}_tokens"] = statistics.median(totals) * 1000
             details[f"ms_append_only_at_{held}_tokens"] = statistics.median(appends) * 1000
     finally:
