@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv models run test bench clean
+.PHONY: venv models run test bench package clean
 
 venv: $(VENV)/.installed
 
@@ -26,6 +26,12 @@ test: venv models
 
 bench: venv models
 	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/run_bench.py
+
+# A one-folder desktop app in dist/gguf-arena (packaging/README.md), then the slow tests run the built app.
+package: venv models
+	$(PY) -m pip install -e '.[package]'
+	$(PY) -m PyInstaller --noconfirm --workpath build/pyinstaller --distpath dist packaging/gguf-arena.spec
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m slow tests/packaging
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info
