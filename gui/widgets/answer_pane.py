@@ -7,29 +7,49 @@ import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QPalette, QTextCharFormat, QTextCursor, QTextOption
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.widgets.gauges import GaugePanel
+from gui.widgets.markdown_view import insert_markdown
 from gui.widgets.units import DASH, format_bytes, format_count
 
 if TYPE_CHECKING:
     from gui.core.gguf_header import ModelCard
 
-_NO_CARD = "Choose a GGUF file above, browse for one, or drop one here."
+_NO_MODEL = "No model on this side: choose a GGUF file in the box above, click Browse…, or drop a .gguf file here."
+# Blind mode hides the file box: the hint says how to get it back (switching blind mode on again draws new sides).
+_NO_MODEL_BLIND = ("No model on this side. Blind mode hides the file choice: turn it off (View › Blind mode) "
+                   "to pick a GGUF file, then turn it on again to rate blind.")
 _HIDDEN = "[hidden]"
+
+
+def _names_pattern(names: set[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of the names, longest first, in any case; None for no names."""
+    if not names:
+        return None
+    return re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)), re.IGNORECASE)
 
 
 def _dropped_gguf(mime: QMimeData) -> str | None:
@@ -55,8 +75,16 @@ def _card_text(card: ModelCard) -> str:
     return f"{card.name} — {line}" if card.name else line
 
 
-class ChatView(QPlainTextEdit):
-    """The conversation of one side, appended to at the end as the answer streams."""
+class ChatView(QTextEdit):
+    """The conversation of one side, appended to at the end as the answer streams.
+
+    A QTextEdit, not a QPlainTextEdit: the plain view repaints its whole viewport on every
+    change, so each batch of tokens cost more the fuller the pane; this one repaints what changed.
+
+    An answer streams in as plain text (appends stay cheap); once it ends it is rendered as
+    Markdown in place. Each turn's text is kept as it came, so the raw view and the rendered
+    one are rebuilt from it (set_raw), and so are answers whose file names blind mode hides.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -73,37 +101,137 @@ class ChatView(QPlainTextEdit):
         self._note = QTextCharFormat()
         self._note.setFontItalic(True)
         self._note.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        self._raw = False
+        self._hidden: re.Pattern[str] | None = None
+        # What was written, in order, as (kind, text): "user", "answer", "end" (its note), "note".
+        self._turns: list[tuple[str, str]] = []
+        self._streamed: list[str] | None = None  # the answer under way, None between answers
+        self._answer_start = 0
+        self._answer_turn = 0
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 2
 
     def _insert(self, text: str, char_format: QTextCharFormat) -> None:
-        bar = self.verticalScrollBar()
         # Follow the stream only if the reader is already at the bottom; don't yank them back up.
-        following = bar.value() >= bar.maximum() - 2
+        following = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text, char_format)
         if following:
-            bar.setValue(bar.maximum())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
 
-    def begin_answer(self, user_text: str) -> None:
-        self._insert("You: ", self._user)
-        self._insert(f"{user_text}\n\n", self._answer)
-        self._answer_start = self.document().characterCount() - 1
-
-    def restart_answer(self) -> None:
-        """Drop the answer under way (and its note) to stream its next run in the same place."""
+    def _cut_answer(self) -> None:
+        """Remove everything from the start of the answer under way, leaving a plain empty block."""
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._answer_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        # A rendered answer may have left its heading, list or code format on the block.
+        cursor.setBlockFormat(QTextBlockFormat())
+        cursor.setBlockCharFormat(QTextCharFormat())
+
+    def _write(self, kind: str, text: str, fresh_block: bool = False) -> bool:
+        """Write one kept turn at the end; True when it left the cursor on a fresh block."""
+        if kind == "user":
+            self._insert("You: ", self._user)
+            self._insert(f"{text}\n\n", self._answer)
+        elif kind == "note":
+            self._insert(f"{text}\n\n", self._note)
+        elif kind == "end":
+            ending = f"\n{text}\n\n" if text else "\n\n"
+            # A rendered answer already ends with a line break of its own.
+            self._insert(ending[1:] if fresh_block else ending, self._note)
+        else:
+            shown = self._hidden.sub(_HIDDEN, text) if self._hidden else text
+            if self._raw or not shown.strip():
+                self._insert(shown, self._answer)
+                return False
+            cursor = QTextCursor(self.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            insert_markdown(cursor, shown, self.palette())
+            return True
+        return False
+
+    def _rebuild(self) -> None:
+        """Write the whole conversation again from the kept turns, keeping the reader's place."""
+        bar = self.verticalScrollBar()
+        following = self._at_bottom()
+        fraction = bar.value() / bar.maximum() if bar.maximum() else 0.0
+        self.document().clear()
+        fresh = False
+        for index, (kind, text) in enumerate(self._turns):
+            if index == self._answer_turn:  # a finished answer can still be restarted (measure mode)
+                self._answer_start = self.document().characterCount() - 1
+            fresh = self._write(kind, text, fresh)
+        if self._streamed is not None:
+            self._answer_start = self.document().characterCount() - 1
+            self._insert("".join(self._streamed), self._answer)
+        bar.setValue(bar.maximum() if following else round(fraction * bar.maximum()))
+
+    def set_raw(self, raw: bool) -> None:
+        """Show finished answers as the text the model wrote (True) or rendered as Markdown (False)."""
+        if raw != self._raw:
+            self._raw = raw
+            self._rebuild()
+
+    def is_raw(self) -> bool:
+        return self._raw
+
+    def set_hidden_names(self, names: set[str]) -> None:
+        """Show these names (file names, paths) as "[hidden]" in finished answers; an empty set hides none."""
+        pattern = _names_pattern(names)
+        if (pattern and pattern.pattern) != (self._hidden and self._hidden.pattern):
+            self._hidden = pattern
+            if any(kind == "answer" for kind, _ in self._turns):
+                self._rebuild()
+
+    def clear(self) -> None:
+        super().clear()
+        self._turns = []
+        self._streamed = None
+        self._answer_start = 0
+        self._answer_turn = 0
+
+    def begin_answer(self, user_text: str) -> None:
+        self._turns.append(("user", user_text))
+        self._write("user", user_text)
+        self._answer_start = self.document().characterCount() - 1
+        self._answer_turn = len(self._turns)
+        self._streamed = []
+
+    def restart_answer(self) -> None:
+        """Drop the answer under way (and its note) to stream its next run in the same place."""
+        self._cut_answer()
+        del self._turns[self._answer_turn :]
+        self._streamed = []
 
     def add_note(self, note: str) -> None:
-        self._insert(f"{note}\n\n", self._note)
+        self._turns.append(("note", note))
+        self._write("note", note)
 
     def append_text(self, text: str) -> None:
+        if self._streamed is None:  # text with no turn begun: keep it as an answer all the same
+            self._answer_start = self.document().characterCount() - 1
+            self._answer_turn = len(self._turns)
+            self._streamed = []
         self._insert(text, self._answer)
+        self._streamed.append(text)
 
     def end_answer(self, note: str) -> None:
-        self._insert(f"\n{note}\n\n" if note else "\n\n", self._note)
+        text = "".join(self._streamed or [])
+        self._streamed = None
+        self._turns += [("answer", text), ("end", note)]
+        following = self._at_bottom()
+        fresh = False
+        # The raw view already shows the answer as streamed, unless blind mode has names to hide in it.
+        if not self._raw or (self._hidden and self._hidden.search(text)):
+            self._cut_answer()
+            fresh = self._write("answer", text)
+        self._write("end", note, fresh)
+        if following:
+            self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
 
 
 class ErrorBanner(QFrame):
@@ -123,6 +251,12 @@ class ErrorBanner(QFrame):
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setAccessibleName(f"{title} error")
+        # The message says what to do; llama.cpp's own lines behind it are in the log.
+        self.details = QToolButton()
+        self.details.setText("Details…")
+        self.details.setAutoRaise(True)
+        self.details.setToolTip("Open the log: the technical detail behind this error")
+        self.details.setAccessibleName(f"Show the log for the {title.lower()} error")
         self.dismiss = QToolButton()
         self.dismiss.setText("✕")
         self.dismiss.setAutoRaise(True)
@@ -131,6 +265,7 @@ class ErrorBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 4, 6)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.details, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.dismiss, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
@@ -148,11 +283,13 @@ class AnswerPane(QWidget):
         fileChosen(str): the user picked a file (list, dialog or drop); the path.
         chatFormatChosen(str): the user picked a chat format; "" means automatic.
         cancelLoadRequested(): the user wants the load in progress abandoned.
+        logRequested(): the user wants the log behind the error shown (Details…).
     """
 
     fileChosen = Signal(str)
     chatFormatChosen = Signal(str)
     cancelLoadRequested = Signal()
+    logRequested = Signal()
 
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -167,6 +304,7 @@ class AnswerPane(QWidget):
 
         self._title = QLabel(title)
         self._title.setObjectName("title")
+        self._title.setAccessibleName(title)
         title_font = self._title.font()
         title_font.setBold(True)
         title_font.setPointSizeF(title_font.pointSizeF() * 1.2)
@@ -178,10 +316,19 @@ class AnswerPane(QWidget):
         self.files.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.browse_button = QPushButton("Browse…")
         self.browse_button.setAccessibleName(f"Browse for the {side} model file")
+        self.raw_button = QToolButton()
+        self.raw_button.setText("Raw")
+        self.raw_button.setCheckable(True)
+        self.raw_button.setAutoRaise(True)
+        self.raw_button.setToolTip("Show the answers as the model wrote them, not rendered as Markdown")
+        self.raw_button.setAccessibleName(f"Show the {side} answers as raw text")
+        # A toolbar button, out of the tab order: the keyboard way is View › Show raw text.
+        self.raw_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = QHBoxLayout()
         header.addWidget(self._title)
         header.addWidget(self.files, 1)
         header.addWidget(self.browse_button)
+        header.addWidget(self.raw_button)
 
         self._card = QLabel()
         self._card.setObjectName("card")
@@ -195,6 +342,7 @@ class AnswerPane(QWidget):
         self.chat_formats.setToolTip("How the conversation is turned into the model's prompt")
         self._format_note = QLabel()
         self._format_note.setObjectName("formatNote")
+        self._format_note.setAccessibleName(f"{title} chat format note")
         self._format_note.setWordWrap(True)
         self._format_note.setEnabled(False)  # dimmed: a remark, not a control
         self._format_label = QLabel("Chat format")
@@ -212,6 +360,7 @@ class AnswerPane(QWidget):
         self.cancel_button.setAccessibleName(f"Cancel loading the {side} model")
         self._loaded = QLabel()
         self._loaded.setObjectName("loadStatus")
+        self._loaded.setAccessibleName(f"{title} load status")
         self._loaded.setEnabled(False)
         load_row = QHBoxLayout()
         load_row.addWidget(self._loaded, 1)
@@ -236,7 +385,8 @@ class AnswerPane(QWidget):
         QWidget.setTabOrder(self.files, self.browse_button)
         QWidget.setTabOrder(self.browse_button, self.chat_formats)
         QWidget.setTabOrder(self.chat_formats, self.cancel_button)
-        QWidget.setTabOrder(self.cancel_button, self._error.dismiss)
+        QWidget.setTabOrder(self.cancel_button, self._error.details)
+        QWidget.setTabOrder(self._error.details, self._error.dismiss)
         QWidget.setTabOrder(self._error.dismiss, self.chat)
 
         self.files.currentIndexChanged.connect(self._on_file_index_changed)
@@ -244,6 +394,8 @@ class AnswerPane(QWidget):
         self.chat_formats.currentIndexChanged.connect(self._on_format_index_changed)
         self.cancel_button.clicked.connect(self.cancelLoadRequested)
         self._error.dismiss.clicked.connect(self.clear_error)
+        self._error.details.clicked.connect(self.logRequested)
+        self.raw_button.toggled.connect(self.chat.set_raw)
 
         self.clear_card()
         self.set_loading(None)
@@ -322,13 +474,15 @@ class AnswerPane(QWidget):
         self._card.setToolTip(card.path)
         self._card.setEnabled(True)
         self._shown_card = card
+        self._update_visibility()
 
     @Slot()
     def clear_card(self) -> None:
-        self._card.setText(_NO_CARD)
+        self._card.setText(_NO_MODEL_BLIND if self._blind else _NO_MODEL)
         self._card.setToolTip("")
         self._card.setEnabled(False)
         self._shown_card = None
+        self._update_visibility()
 
     @Slot(list)
     def set_chat_formats(self, names: list[str]) -> None:
@@ -388,8 +542,19 @@ class AnswerPane(QWidget):
 
     @Slot(str)
     def end_answer(self, note: str) -> None:
-        """Close the turn; a note such as "[stopped by user]" is shown dimmed."""
+        """Close the turn, rendering the answer as Markdown; a note such as "[stopped by user]" is shown dimmed."""
+        # The files may have changed since blind mode began; hide the names known now.
+        self._hide_names_in_chat()
         self.chat.end_answer(note)
+
+    @Slot(bool)
+    def set_raw(self, raw: bool) -> None:
+        """Show the answers as the model wrote them (True) or rendered as Markdown (False)."""
+        self.raw_button.setChecked(raw)
+
+    def _hide_names_in_chat(self) -> None:
+        # An answer may quote its own file's name; after the vote (reveal) the name is no secret.
+        self.chat.set_hidden_names(self._identity_names() if self._blind and not self._revealed else set())
 
     @Slot()
     def clear_chat(self) -> None:
@@ -421,13 +586,13 @@ class AnswerPane(QWidget):
 
     def _show_error_text(self) -> None:
         text = self._error_message
-        if self._blind:
-            # Load errors quote the file's name; the reason after it is still worth reading.
-            names = sorted(self._identity_names(), key=len, reverse=True)
-            if names:
-                pattern = re.compile("|".join(re.escape(name) for name in names), re.IGNORECASE)
-                text = pattern.sub(_HIDDEN, text)
+        # Load errors quote the file's name; the reason after it is still worth reading.
+        pattern = _names_pattern(self._identity_names()) if self._blind else None
+        if pattern:
+            text = pattern.sub(_HIDDEN, text)
         self._error.label.setText(text)
+        # The log names the files: one click there would undo the hiding above.
+        self._error.details.setVisible(not self._blind)
 
     def _identity_names(self) -> set[str]:
         """Every spelling of a file this pane offers or shows: path, file name, name without .gguf, card name."""
@@ -449,26 +614,35 @@ class AnswerPane(QWidget):
         self._blind = blind
         self._update_visibility()
         self._show_error_text()
+        self._hide_names_in_chat()
 
     @Slot(str)
     def reveal(self, label: str) -> None:
         """Name the model after a vote ("Left — label") and show its gauges, blind or not."""
         self._revealed = True
         self._title.setText(f"{self.title} — {label}")
+        self._title.setAccessibleName(self._title.text())
         self._update_visibility()
+        self._hide_names_in_chat()
 
     @Slot()
     def conceal(self) -> None:
         """Undo reveal: the title is the side alone, and the gauges follow blind mode again."""
         self._revealed = False
         self._title.setText(self.title)
+        self._title.setAccessibleName(self.title)
         self._update_visibility()
+        self._hide_names_in_chat()
 
     def _update_visibility(self) -> None:
         seen = not self._blind
         identifying = (self.files, self.browse_button, self._card, self._format_label, self.chat_formats, self._format_note)
         for widget in identifying:
             widget.setVisible(seen)
+        if self._shown_card is None:
+            # With no file there is nothing to hide, and the card's place says how to choose one.
+            self._card.setText(_NO_MODEL_BLIND if self._blind else _NO_MODEL)
+            self._card.setVisible(True)
         self._progress.setVisible(self._loading)
         self.cancel_button.setVisible(self._loading)
         # An empty status line would still take a row; show it only when it says something.

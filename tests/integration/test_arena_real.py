@@ -50,6 +50,7 @@ def test_models_load_one_at_a_time(qtbot, arena, default_pair):
 def test_both_sides_stream_into_their_panes(qtbot, arena, event_loop, default_pair, mode):
     load_pair(qtbot, arena, *default_pair)
     arena.window.settings.set_mode(mode)
+    arena.window.raw_action.trigger()  # the answers as streamed: a finished answer is otherwise rendered as Markdown
     answers = event_loop.run_until_complete(arena.send("What is 2 + 2?"))
     for answer, pane in zip(answers, arena.window.panes):
         assert answer.stats.error is None

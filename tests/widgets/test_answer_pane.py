@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QFileDialog, QLabel, QPlainTextEdit, QProgressBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QFileDialog, QLabel, QProgressBar, QTextEdit, QWidget
 
 from fakes import fake_card
 from gui.core.memory import SideMemory
@@ -317,7 +317,7 @@ def test_gauges_live_in_the_pane(pane):
 
 def test_every_interactive_widget_has_an_accessible_name(pane):
     interactive = pane.findChildren(QComboBox) + pane.findChildren(QAbstractButton)
-    interactive += pane.findChildren(QPlainTextEdit) + pane.findChildren(QProgressBar)
+    interactive += pane.findChildren(QTextEdit) + pane.findChildren(QProgressBar)
     assert len(interactive) >= 6
     for widget in interactive:
         assert widget.accessibleName(), widget
