@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 from pathlib import Path
 
+import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gui.core.report_data import ModelFigures, PassRate, ReportData, Timing
@@ -54,15 +55,17 @@ def _write_charts(data: ReportData, folder: Path) -> dict[str, Path]:
     """Render each chart with data off-screen; a chart without data leaves no PNG, not even an older one."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, _, draw in CHARTS:
-        path = folder / f"{name}.png"
-        figure = draw(data)
-        if figure is None:
-            path.unlink(missing_ok=True)
-            continue
-        FigureCanvasAgg(figure)
-        figure.savefig(path, dpi=DPI)
-        written[name] = path
+    # The report is a light page whatever the app's theme: its charts are drawn in matplotlib's own colours.
+    with matplotlib.style.context("default"):
+        for name, _, draw in CHARTS:
+            path = folder / f"{name}.png"
+            figure = draw(data)
+            if figure is None:
+                path.unlink(missing_ok=True)
+                continue
+            FigureCanvasAgg(figure)
+            figure.savefig(path, dpi=DPI)
+            written[name] = path
     return written
 
 

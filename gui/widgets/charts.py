@@ -3,6 +3,7 @@
 import math
 from collections.abc import Callable
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -97,6 +98,7 @@ def _timing_chart(data: ReportData, fields: tuple[str, str], title: str, unit: s
     if not panels:
         return None
     colours = _colours(data)
+    ink = matplotlib.rcParams["text.color"]  # the theme's text colour: black on light, light on dark
     figure = _figure(max(6.4, 3.3 * len(panels)), 4.4)
     # A fixed jitter: the same data always draws the same picture.
     rng = np.random.default_rng(0)
@@ -107,8 +109,8 @@ def _timing_chart(data: ReportData, fields: tuple[str, str], title: str, unit: s
             jitter = rng.uniform(-0.15, 0.15, len(values))
             axes.scatter(x + jitter, values, s=18, marker=_MARKERS[condition], color=colours[model.info.label],
                          alpha=0.6, linewidths=0)
-            axes.hlines(summary.p50, x - 0.3, x + 0.3, colors="black", linewidth=2)
-            axes.hlines(summary.p95, x - 0.3, x + 0.3, colors="black", linewidth=1.2, linestyles="--")
+            axes.hlines(summary.p50, x - 0.3, x + 0.3, colors=ink, linewidth=2)
+            axes.hlines(summary.p95, x - 0.3, x + 0.3, colors=ink, linewidth=1.2, linestyles="--")
             labels.append(f"{condition}, n = {summary.n}\nP50 {summary.p50:.{digits}f} {unit}\n"
                           f"P95 {summary.p95:.{digits}f} {unit}")
         axes.set_xticks(range(len(conditions)), labels, fontsize=8)
@@ -117,8 +119,8 @@ def _timing_chart(data: ReportData, fields: tuple[str, str], title: str, unit: s
         axes.grid(True, axis="y", alpha=0.3)
     panel_axes[0].set_ylim(bottom=0)
     panel_axes[0].set_ylabel(f"{title} ({unit})")
-    markers = [Line2D([], [], color="black", linewidth=2, label="P50"),
-               Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="P95")]
+    markers = [Line2D([], [], color=ink, linewidth=2, label="P50"),
+               Line2D([], [], color=ink, linewidth=1.2, linestyle="--", label="P95")]
     markers += [Line2D([], [], color="0.4", marker=_MARKERS[name], linestyle="", label=f"{name} answer")
                 for name in _MARKERS]
     # Below the panels: above them the legend would collide with the title.
