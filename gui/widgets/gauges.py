@@ -37,23 +37,25 @@ class GaugePanel(QWidget):
         for row, figures in enumerate(self._FIGURES):
             for index, (name, caption, widest) in enumerate(figures):
                 caption_label = QLabel(caption)
+                caption_label.setAccessibleName(caption)
                 caption_label.setEnabled(False)  # the disabled palette dims captions in any theme
-                value = self._value_label(name)
+                value = self._value_label(name, caption)
                 # A stable width keeps the row from jiggling as the numbers change every second.
                 value.setMinimumWidth(value.fontMetrics().horizontalAdvance(widest))
                 grid.addWidget(caption_label, row, index * 2, Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(value, row, index * 2 + 1)
-        grid.addWidget(self._value_label("tag"), 1, 6)
-        grid.addWidget(self._value_label("memory"), 2, 0, 1, 7)
-        grid.addWidget(self._value_label("system"), 3, 0, 1, 7)
+        grid.addWidget(self._value_label("tag", "measurement conditions"), 1, 6)
+        grid.addWidget(self._value_label("memory", "model memory"), 2, 0, 1, 7)
+        grid.addWidget(self._value_label("system", "system memory"), 3, 0, 1, 7)
         grid.setColumnStretch(6, 1)
         self.reset()
         self.set_model_memory(None)
         self._values["system"].setText(f"app RSS {DASH} · free RAM {DASH} · VRAM {DASH}")
 
-    def _value_label(self, name: str) -> QLabel:
+    def _value_label(self, name: str, spoken: str) -> QLabel:
         label = QLabel()
         label.setObjectName(name)
+        label.setAccessibleName(spoken)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._values[name] = label
         return label

@@ -107,6 +107,7 @@ class RatingBar(QFrame):
             # Window-wide but owned by the bar, so a hidden or disabled bar takes no keys.
             shortcut = QShortcut(QKeySequence(str(key)), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.setWhatsThis(f"Vote › {words}")  # its line in the shortcuts sheet (F1)
             shortcut.activated.connect(lambda o=outcome: self._vote(o))
             buttons.addWidget(button)
             self.buttons.append(button)

@@ -1,6 +1,6 @@
 """Sampling and load settings, shared by both sides or set per side, and the round mode."""
 
-from PySide6.QtCore import QSignalBlocker, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -16,8 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.measure import DEFAULT_RUNS
-from gui.core.params import LoadParams, SamplingParams
+from gui.core.params import DEFAULT_RUNS, LoadParams, SamplingParams
 
 _MODES = (
     ("Race (both at once, split cores)", "parallel"),
@@ -173,6 +172,7 @@ class SettingsPanel(QWidget):
         self.tabs.addTab(self._editors[1], "Right")
         self.tabs.setDocumentMode(True)
         self.tabs.setAccessibleName("Settings per side")
+        self.tabs.tabBar().setAccessibleName("Side whose settings are shown")
 
         mode_form = QFormLayout()
         mode_form.addRow("Run", self._mode)
@@ -202,6 +202,8 @@ class SettingsPanel(QWidget):
 
     def _show_sharing(self) -> None:
         self.tabs.tabBar().setVisible(not self._shared())
+        # A tab widget hands its focus to its tab bar: with the bar hidden, Tab would stop there for good.
+        self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus if self._shared() else Qt.FocusPolicy.TabFocus)
         self.tabs.setTabEnabled(1, not self._shared())
         if self._shared():
             self.tabs.setCurrentIndex(0)
@@ -250,6 +252,27 @@ class SettingsPanel(QWidget):
         if index < 0:
             raise ValueError(f"unknown round mode {mode!r}")
         self._mode.setCurrentIndex(index)
+
+    def shared(self) -> bool:
+        """Whether one set of settings stands for both sides."""
+        return self._shared()
+
+    def set_measure_runs(self, runs: int) -> None:
+        self.runs.setValue(runs)
+
+    def set_sides(self, shared: bool, sides: list[tuple[SamplingParams, LoadParams]]) -> None:
+        """Share the first (sampling, load) pair, or give each side its own; emits as set_values does."""
+        if shared:
+            self.same.setChecked(True)
+            self.set_values(*sides[0])
+            return
+        with QSignalBlocker(self.same):
+            self.same.setChecked(False)
+        for editor, (sampling, load) in zip(self._editors, sides):
+            with QSignalBlocker(editor):
+                editor.set_values(sampling, load)
+        self._show_sharing()
+        self._on_edited()
 
     def set_values(self, sampling: SamplingParams, load: LoadParams) -> None:
         """Give both sides these values (chat_format is ignored).
