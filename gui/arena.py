@@ -130,6 +130,7 @@ class Arena(QObject):
         try:
             card = read_card(path)
         except GGUFFileError as error:
+            log.warning("refused %s: %s", path, error)  # the pane's Details… opens the log
             pane.clear_card()
             pane.show_error(str(error))
             return False
@@ -143,6 +144,7 @@ class Arena(QObject):
         needs[Path(path).name] = need
         problem = fit_problem(needs, system_memory().free_ram_bytes) if params.n_gpu_layers == 0 else None
         if problem:
+            log.warning("refused %s: %s", path, problem)
             pane.show_error(problem)
             return False
         self._loading_needs[index] = need
@@ -150,6 +152,11 @@ class Arena(QObject):
         self.sides[index].load(path, params)
         self.refresh_model_list()
         return True
+
+    def model_paths(self) -> tuple[str | None, str | None]:
+        """The file each side holds or is loading, in side order (not screen order); None where none is."""
+        return tuple(side.model.card.path if side.model is not None else side.path if side.loading else None
+                     for side in self.sides)
 
     def load_pair(self, first: str | None, second: str | None) -> list[int]:
         """Start loading the pair given (llama.cpp loads them one at a time); the sides that started."""
@@ -191,8 +198,8 @@ class Arena(QObject):
         """Commit the round at once; in blind mode, ask for a vote when both sides answered."""
         shown = [answers[slot ^ self.swapped] for slot in (0, 1)]
         models = [self.side_at(slot).model for slot in (0, 1)]
-        if any(model is None for model in models):
-            return  # a one-sided round has nothing to compare
+        if any(model is None for model in models) or all(answer is None for answer in shown):
+            return  # a one-sided round, or one stopped before either side answered, has nothing to compare
         settings = self.window.settings
         record = RoundRecord(
             id=uuid.uuid4().hex,
@@ -333,6 +340,7 @@ class Arena(QObject):
         self.pane_of(index).set_loading(None)
         self._show_side(slot)
         self.window.show_status(f"{('Left', 'Right')[slot]} model loaded.")
+        self.window.add_recent_file(self.sides[index].model.card.path)
         self.monitor.watch([s.model.card.path for s in self.sides if s.model is not None])
 
     def _on_load_failed(self, index: int, message: str) -> None:
@@ -340,7 +348,8 @@ class Arena(QObject):
         pane = self.pane_of(index)
         pane.set_loading(None)
         pane.show_error(message)
-        log.warning("side %s: %s", self.sides[index].objectName(), message)
+        side = self.sides[index]
+        log.warning("side %s could not load %s: %s", side.objectName(), side.path, message)
 
     def hold_for_batch(self, running: bool) -> None:
         """A batch takes both sides: the chat is closed and the panes show no answer until they are rated."""
@@ -386,6 +395,7 @@ class Arena(QObject):
         if stats.decode_tps is not None:  # a short answer may end before its first live update
             self.window.chart.add_point(index ^ self.swapped, stats.elapsed_s, stats.decode_tps)
         if stats.error:
+            log.warning("side %s: %s", self.sides[index].objectName(), stats.error)
             pane.show_error(stats.error)
 
     def side_memory(self, index: int) -> SideMemory | None:

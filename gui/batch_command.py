@@ -18,31 +18,12 @@ from gui.core.engine import LlamaEngine
 from gui.core.gguf_header import GGUFFileError, read_card
 from gui.core.identity import environment
 from gui.core.params import LoadParams, SamplingParams
-from gui.core.paths import RESULTS_FILE, data_dir
+from gui.core.paths import LOG_FILE, RESULTS_FILE, data_dir
 from gui.core.store import Store, StoreError
 from gui.core.suites import SuiteError, find_suite
 
 # Python runs its signal handlers only between bytecodes: a timer lets Ctrl+C in while Qt waits.
 SIGNAL_POLL_MS = 200
-
-
-def add_parser(commands) -> None:
-    """The `batch` sub-command and its options."""
-    sampling = SamplingParams()
-    batch = commands.add_parser("batch", help="run a prompt suite through both models without a display")
-    batch.add_argument("--left", required=True, help="the first GGUF file (model A)")
-    batch.add_argument("--right", required=True, help="the second GGUF file (model B)")
-    batch.add_argument("--suite", required=True, help="a suite name (logic, math, …) or a suite file")
-    batch.add_argument("--db", help=f"the results database (default: {RESULTS_FILE} in the data directory)")
-    batch.add_argument("--repeats", type=int, default=1, help="runs of each prompt (default 1)")
-    batch.add_argument("--controls", type=int, default=0,
-                       help="control rounds with one model on both sides, to check the raters (default 0)")
-    batch.add_argument("--max-tokens", type=int, default=sampling.max_tokens)
-    batch.add_argument("--temperature", type=float, default=sampling.temperature)
-    batch.add_argument("--seed", type=int, default=sampling.seed)
-    batch.add_argument("--n-ctx", type=int, default=LoadParams().n_ctx)
-    batch.add_argument("--threads", type=int, default=0, help="threads per answer (default: all cores)")
-    batch.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def run_batch_command(args: argparse.Namespace) -> int:
@@ -70,12 +51,12 @@ def run_batch_command(args: argparse.Namespace) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(_run(store, batch, paths, load))
+        return loop.run_until_complete(_run(store, batch, paths, load, data / LOG_FILE))
     finally:
         store.close()
 
 
-async def _run(store: Store, batch, paths: list[str], load: LoadParams) -> int:
+async def _run(store: Store, batch, paths: list[str], load: LoadParams, log_file: Path) -> int:
     """Load the pair one at a time, then run the batch with a progress line."""
     sides = [Side(name, LlamaEngine()) for name in ("a", "b")]
     runner = None
@@ -93,6 +74,8 @@ async def _run(store: Store, batch, paths: list[str], load: LoadParams) -> int:
         state = await runner.run()
     except LoadFailed as error:
         print(error, file=sys.stderr)
+        # The engine's message cannot know where this run logs; the command does.
+        print(f"llama.cpp's full log of this load: {log_file}", file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -6,12 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gui.bridge.worker import Answer
-from gui.core.measure import DEFAULT_RUNS, measure_schedule
-from gui.core.params import LoadParams, SamplingParams
+from gui.core.measure import measure_schedule
+from gui.core.params import DEFAULT_RUNS, MEASURE, PARALLEL, SEQUENTIAL, LoadParams, SamplingParams
 
-PARALLEL = "parallel"
-SEQUENTIAL = "sequential"
-MEASURE = "measure"
 MODES = (PARALLEL, SEQUENTIAL, MEASURE)
 
 
@@ -57,10 +54,14 @@ class Round:
         answers: list[Answer | None] = [None] * len(self.sides)
         contended = self.mode == PARALLEL and len(ready) > 1
 
-        def ask(index: int):
+        async def ask(index: int) -> Answer | None:
+            # A stop that came before this side was asked (Esc right after Send, a new chat) must hold:
+            # Side.ask starts its request with a fresh cancel flag.
+            if self.stopped:
+                return None
             request = self._request_for(index)
             n_threads = threads_for(request.load.n_threads, self.mode, len(ready))
-            return self.sides[index].answer(self.user_text, request.sampling, n_threads, contended)
+            return await self.sides[index].answer(self.user_text, request.sampling, n_threads, contended)
 
         if self.mode == PARALLEL:
             for index, answer in zip(ready, await asyncio.gather(*(ask(index) for index in ready))):

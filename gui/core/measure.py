@@ -4,8 +4,6 @@ from dataclasses import dataclass
 
 from gui.core.summary import distribution, mean_sd_text, p50_p95_text
 
-DEFAULT_RUNS = 3
-
 
 @dataclass(frozen=True)
 class Step:

@@ -2,6 +2,12 @@
 
 from dataclasses import dataclass
 
+# How a round runs: both at once on split cores (Race), one after the other, or each alone N times.
+PARALLEL = "parallel"
+SEQUENTIAL = "sequential"
+MEASURE = "measure"
+DEFAULT_RUNS = 3  # measured runs of each model per round in Measure mode, after its warm-up
+
 
 @dataclass(frozen=True)
 class SamplingParams:

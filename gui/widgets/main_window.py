@@ -1,5 +1,7 @@
 """The arena window: two answer panes, the rate chart, the rating bar, the prompt box and the settings dock."""
 
+import os
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -17,7 +19,12 @@ from PySide6.QtWidgets import (
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.rate_chart import RateChart
 from gui.widgets.rating_bar import RatingBar
+from gui.widgets.scroll_link import ScrollLink
 from gui.widgets.settings_panel import SettingsPanel
+from gui.widgets.welcome import WelcomePanel
+from gui.widgets.shortcuts_sheet import ShortcutsSheet
+
+MAX_RECENT = 10  # files in File › Open recent
 
 
 def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str) -> QAction:
@@ -51,6 +58,11 @@ class MainWindow(QMainWindow):
         batchRequested(), rateRequested(), chartsRequested(): show the batch, rating queue or charts window.
         leaderboardRequested(), historyRequested(): show that window.
         exportRequested(), importRequested(): export the votes to a file, or import a file of them.
+        logRequested(): show the log (View › Log, or Details… on a pane's error).
+
+    Keyboard: Ctrl+O opens a file on the side that has the focus (else Left); Ctrl+L and Ctrl+R
+    move to the left or right file list and open it (pick with the arrows and Enter, so
+    arrowing through the list does not load every file on the way); F1 lists every shortcut.
     """
 
     sendRequested = Signal(str)
@@ -64,6 +76,7 @@ class MainWindow(QMainWindow):
     historyRequested = Signal()
     exportRequested = Signal()
     importRequested = Signal()
+    logRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -97,7 +110,9 @@ class MainWindow(QMainWindow):
         self.stop_button = _button_for(self.stop_action, "Stop", "Stop the answers")
         self.new_chat_button = _button_for(self.new_chat_action, "New chat", "Start a new chat")
         self.settings = SettingsPanel()
+        self.welcome = WelcomePanel()
 
+        self._recent: list[str] = []
         self.setCentralWidget(self._central())
         self._dock = self._settings_dock()
         self._build_menus()
@@ -106,6 +121,7 @@ class MainWindow(QMainWindow):
         self.set_blind(self.blind_action.isChecked())
         # After a vote the next thing a rater does is type the next message.
         self.rating.voteCast.connect(self._focus_prompt)
+        self.welcome.dismissed.connect(self._focus_prompt)
         self.prompt.setFocus()
 
     @Slot()
@@ -113,13 +129,13 @@ class MainWindow(QMainWindow):
         self.prompt.setFocus()
 
     def _central(self) -> QWidget:
-        panes = QSplitter(Qt.Orientation.Horizontal)
+        panes = self.pane_splitter = QSplitter(Qt.Orientation.Horizontal)
         panes.addWidget(self.left)
         panes.addWidget(self.right)
         panes.setChildrenCollapsible(False)
         panes.setSizes([1, 1])
         # The chart shares the height with the panes; the reader decides how much it gets.
-        body = QSplitter(Qt.Orientation.Vertical)
+        body = self.body_splitter = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(panes)
         body.addWidget(self.chart)
         body.setStretchFactor(0, 4)
@@ -139,6 +155,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.welcome)
         layout.addWidget(body, 1)
         layout.addWidget(self.rating)
         layout.addLayout(composer)
@@ -150,6 +167,8 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Tab goes straight to the fields (the area scrolls to each); a stop on the frame itself says nothing.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # Without a horizontal scroll bar the dock must never be narrower than its fields.
         scroll.setMinimumWidth(self.settings.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         dock = QDockWidget("Settings", self)
@@ -164,11 +183,24 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._open_actions = []
+        self.open_action = _action(self, "Open…", QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self._on_open)
+        file_menu.addAction(self.open_action)
+        self._open_actions = [self.open_action]
         for pane in self.panes:
             action = file_menu.addAction(f"Open {pane.title.lower()}…")
             action.triggered.connect(pane.browse)
             self._open_actions.append(action)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        # One list per side: a menu has no focused side to fall back on.
+        self._recent_menus = [self.recent_menu.addMenu(f"&{pane.title}") for pane in self.panes]
+        self.choose_actions = []
+        for pane, key in zip(self.panes, ("Ctrl+L", "Ctrl+R")):
+            action = _action(self, f"Choose {pane.title.lower()} model", key)
+            action.triggered.connect(lambda _checked=False, p=pane: self._choose_on(p))
+            file_menu.addAction(action)
+            self.choose_actions.append(action)
+        self._open_actions += self.choose_actions
         file_menu.addSeparator()
         file_menu.addAction("Export votes…").triggered.connect(self.exportRequested)
         file_menu.addAction("Import votes…").triggered.connect(self.importRequested)
@@ -193,7 +225,102 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.blind_action)
         view_menu.addSeparator()
+        # Ctrl+U: "view source" in browsers.
+        self.raw_action = view_menu.addAction("Show raw text")
+        self.raw_action.setShortcut(QKeySequence("Ctrl+U"))
+        self.raw_action.setCheckable(True)
+        self.raw_action.toggled.connect(self._on_raw_toggled)
+        for pane in self.panes:
+            pane.raw_button.toggled.connect(self._on_pane_raw_toggled)
+        self.scroll_link = ScrollLink(self.left.chat.verticalScrollBar(), self.right.chat.verticalScrollBar(), self)
+        self.scroll_together_action = view_menu.addAction("Scroll together")
+        self.scroll_together_action.setCheckable(True)
+        self.scroll_together_action.toggled.connect(self.scroll_link.set_enabled)
+        view_menu.addSeparator()
         view_menu.addAction(self._dock.toggleViewAction())
+        # Ctrl+Shift+L is taken by the leaderboard.
+        self.log_action = view_menu.addAction("Log")
+        self.log_action.setShortcut(QKeySequence("Ctrl+Shift+G"))
+        self.log_action.triggered.connect(self.logRequested)
+        for pane in self.panes:
+            pane.logRequested.connect(self.logRequested)
+        help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = help_menu.addAction("Keyboard shortcuts")
+        self.shortcuts_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.shortcuts_sheet: ShortcutsSheet | None = None
+
+    def _focused_pane(self):
+        """The pane holding the focus, else Left."""
+        focus = self.focusWidget()
+        return next((pane for pane in self.panes if focus is not None and pane.isAncestorOf(focus)), self.left)
+
+    @Slot()
+    def _on_open(self) -> None:
+        self._focused_pane().browse()
+
+    def _choose_on(self, pane) -> None:
+        pane.files.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        pane.files.showPopup()
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """The shortcuts sheet, listing what the menus and the rating bar offer now."""
+        if self.shortcuts_sheet is None:
+            self.shortcuts_sheet = ShortcutsSheet(self)
+        self.shortcuts_sheet.fill(self.menuBar(), self)
+        self.shortcuts_sheet.show()
+        self.shortcuts_sheet.raise_()
+
+    # Recent files
+
+    def recent_files(self) -> list[str]:
+        """Files loaded lately, most recent first."""
+        return list(self._recent)
+
+    def set_recent_files(self, paths: list[str]) -> None:
+        """Offer these files under File › Open recent, dropping files that no longer exist and repeats."""
+        kept = [path for path in dict.fromkeys(paths) if os.path.isfile(path)]
+        self._recent = kept[:MAX_RECENT]
+        self._show_recent()
+
+    @Slot(str)
+    def add_recent_file(self, path: str) -> None:
+        """Put a file just loaded at the top of File › Open recent."""
+        self.set_recent_files([path, *self._recent])
+
+    def _show_recent(self) -> None:
+        for side_menu in self._recent_menus:
+            side_menu.clear()
+        # Blind, the file names would say which models are in play: no entries at all, not just a hidden menu.
+        blind = self.blind_action.isChecked()
+        self.recent_menu.menuAction().setVisible(not blind)
+        if blind:
+            return
+        for pane, side_menu in zip(self.panes, self._recent_menus):
+            for number, path in enumerate(self._recent, start=1):
+                action = side_menu.addAction(f"&{number % 10} {os.path.basename(path)}")
+                action.setStatusTip(path)
+                action.triggered.connect(lambda _checked=False, p=pane, f=path: self._open_recent(p, f))
+        self.recent_menu.menuAction().setEnabled(bool(self._recent))
+
+    def _open_recent(self, pane, path: str) -> None:
+        if os.path.isfile(path):
+            pane.fileChosen.emit(path)  # as if picked in the pane's own list
+            return
+        self.set_recent_files(self._recent)
+        self.show_status(f"{path} is no longer there, so it left the recent files. Choose one with File › Open….")
+
+    @Slot(bool)
+    def _on_raw_toggled(self, raw: bool) -> None:
+        for pane in self.panes:
+            pane.set_raw(raw)
+
+    @Slot()
+    def _on_pane_raw_toggled(self) -> None:
+        # The menu's check mark says "both raw"; a pane's own button may differ from its neighbour.
+        with QSignalBlocker(self.raw_action):
+            self.raw_action.setChecked(all(pane.raw_button.isChecked() for pane in self.panes))
 
     @Slot()
     def _on_send(self) -> None:
@@ -228,6 +355,7 @@ class MainWindow(QMainWindow):
         # Picking a file by hand would tell the rater which side runs it.
         for action in self._open_actions:
             action.setEnabled(not blind)
+        self._show_recent()
 
     @Slot(bool)
     def _on_blind_toggled(self, blind: bool) -> None:

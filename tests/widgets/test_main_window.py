@@ -142,21 +142,21 @@ def test_menus_offer_the_commands(window):
     file_items = [action.text() for action in menus["File"].actions() if not action.isSeparator()]
     chat_items = [action.text() for action in menus["Chat"].actions()]
     view_items = [action.text() for action in menus["View"].actions() if not action.isSeparator()]
-    assert file_items == ["Open left…", "Open right…", "Export votes…", "Import votes…", "Quit"]
+    assert file_items == ["Open…", "Open left…", "Open right…", "Open recent", "Choose left model", "Choose right model",
+                          "Export votes…", "Import votes…", "Quit"]
     assert chat_items == ["Send", "Stop", "New chat"]
     results_items = [action.text() for action in menus["Results"].actions()]
     assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…"]
-    assert view_items == ["Blind mode", "Settings"]
+    assert view_items == ["Blind mode", "Show raw text", "Scroll together", "Settings", "Log"]
 
 
 def test_open_left_asks_the_left_pane_for_a_file(qtbot, window, monkeypatch):
     path = "/models/x.gguf"
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName", lambda *args: (path, ""))
     window.set_blind(False)
-    file_menu = window.menuBar().actions()[0].menu()
     with qtbot.waitSignal(window.left.fileChosen, timeout=1000) as blocker:
         with qtbot.assertNotEmitted(window.right.fileChosen):
-            file_menu.actions()[0].trigger()
+            menu_items(window, "File")["Open left…"].trigger()
     assert blocker.args == [path]
 
 
