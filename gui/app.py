@@ -85,7 +85,8 @@ X11_LIBRARIES = {
 def missing_display_libraries() -> list[str]:
     """The packages of the libraries Qt's X11 plugin needs and cannot find (Qt would abort the process)."""
     uses_x11 = sys.platform.startswith("linux") and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
-    if not uses_x11 or os.environ.get("QT_QPA_PLATFORM"):
+    # A packaged app carries the libraries its build machine had, beside Qt's plugin.
+    if not uses_x11 or os.environ.get("QT_QPA_PLATFORM") or getattr(sys, "frozen", False):
         return []
     return [package for library, package in X11_LIBRARIES.items() if not ctypes.util.find_library(library)]
 

@@ -56,3 +56,19 @@ def test_report_of_a_missing_database_names_it_and_creates_nothing(tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith(f"{missing}: no such results database.") and "results.sqlite" in err
     assert not missing.exists() and not (tmp_path / "report").exists()
+
+
+def test_missing_display_libraries_are_named_from_source_but_not_in_a_packaged_app(monkeypatch):
+    import ctypes.util
+    import sys
+
+    from gui.app import missing_display_libraries
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else f"lib{name}.so")
+    assert missing_display_libraries() == ["libxcb-cursor0"]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert missing_display_libraries() == []
