@@ -195,8 +195,6 @@ class LlamaEngine:
             cancelled = not on_progress(fraction)
             return not cancelled
 
-        default_params = llama_module.llama_cpp.llama_model_default_params
-
         def params_with_progress():
             # Llama() takes no progress callback, but builds its model params from this function.
             model_params = default_params()
@@ -204,6 +202,9 @@ class LlamaEngine:
             return model_params
 
         with _LOAD_LOCK:
+            # Read under the lock: outside it, a load waiting here took the other load's stand-in
+            # for the original and "restored" it for good, one more wrapper per race (`make soak`).
+            default_params = llama_module.llama_cpp.llama_model_default_params
             # The clock starts here: waiting for the other side's load is not this model's cost.
             started = time.perf_counter()
             _log_state.lines = lines = []
