@@ -1,7 +1,11 @@
 """One engine on its own QThread: load, generate and close all happen on that thread."""
 
+import ctypes
+import functools
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -52,6 +56,27 @@ class TokenEvent:
     is_token: bool = True  # False for text held back to the end, which is no token
 
 
+# glibc's malloc.h: allocations from this size up get their own mmap, unmapped again when freed.
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 2**20
+
+
+@functools.cache
+def keep_large_buffers_returnable() -> None:
+    """Pin glibc's mmap threshold, so a freed model's buffers go back to the system (Linux; once a process).
+
+    By default glibc raises the threshold to the size of each mmapped block freed (up to 32 MiB),
+    so after a model is freed the next one's KV and compute buffers come from the heap, which
+    keeps them when they are freed: switching and reloading models grew RSS by one or two such
+    buffers (20-90 MiB) at random (`make soak`). A threshold set by hand stays where it is.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return  # the user chose one; other C libraries keep their own policy
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+
+
 class EngineWorker(QObject):
     """Runs one engine's calls on the thread it was moved to; tokens go to a queue, not to signals."""
 
@@ -64,6 +89,7 @@ class EngineWorker(QObject):
 
     def __init__(self, engine, tokens: queue.SimpleQueue):
         super().__init__()
+        keep_large_buffers_returnable()  # before any model is loaded
         self._engine = engine
         self._tokens = tokens
         self._first_after_load = False
