@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv models run test bench package clean
+.PHONY: venv models run test bench soak package clean screenshots
 
 venv: $(VENV)/.installed
 
@@ -27,11 +27,19 @@ test: venv models
 bench: venv models
 	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/run_bench.py
 
+# The long overload runs (200 churn cycles, 50 reloads, 8,000-token answers); prints a table of figures.
+soak: venv models
+	QT_QPA_PLATFORM=offscreen $(PY) tests/soak/run_soak.py
+
 # A one-folder desktop app in dist/gguf-arena (packaging/README.md), then the slow tests run the built app.
 package: venv models
 	$(PY) -m pip install -e '.[package]'
 	$(PY) -m PyInstaller --noconfirm --workpath build/pyinstaller --distpath dist packaging/gguf-arena.spec
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m slow tests/packaging
+
+# The README's pictures (resources/screenshots/*.png) from the real app with the default pair, offscreen.
+screenshots: venv models
+	$(PY) -m gui screenshots --out resources/screenshots
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info
