@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from pygments.lexer import Lexer
@@ -24,6 +25,7 @@ from PySide6.QtGui import (
 )
 
 # Raw HTML stays text: a model's <img src=...> or <style> must not turn into markup.
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")  # the opening or closing line of fenced code
 _FEATURES = QTextDocument.MarkdownFeature.MarkdownDialectGitHub | QTextDocument.MarkdownFeature.MarkdownNoHTML
 _CODE_LANGUAGE = QTextFormat.Property.BlockCodeLanguage
 # Qt 6.8 added the alt text of images; older versions only know the image's address.
@@ -200,10 +202,30 @@ def _mend_tables(document: QTextDocument) -> None:
         cursor.mergeCharFormat(bold)
 
 
+def keep_line_breaks(text: str) -> str:
+    """`text` with each line break between two lines of prose made a hard break.
+
+    Markdown joins lines that are not separated by a blank one: a poem or an address would lose
+    its lines, and poetry is what these answers are often judged on. Fenced code is left as it is.
+    """
+    lines = text.split("\n")
+    fence = None
+    for index, line in enumerate(lines[:-1]):
+        marker = _FENCE.match(line)
+        if marker:
+            if fence is None:
+                fence = marker.group(1)[0]
+            elif marker.group(1)[0] == fence:
+                fence = None
+        elif fence is None and line.strip() and lines[index + 1].strip():
+            lines[index] = line + "  "  # two trailing spaces: Markdown's hard line break
+    return "\n".join(lines)
+
+
 def render_markdown(text: str, palette: QPalette) -> QTextDocument:
     """A document holding `text` rendered as GitHub-flavoured Markdown, ready to insert."""
     document = QTextDocument()
-    document.setMarkdown(text, _FEATURES)
+    document.setMarkdown(keep_line_breaks(text), _FEATURES)
     # Inlines first: colouring splits code into many fragments that pass would only walk through.
     _plain_inlines(document)
     _format_code_blocks(document, palette)

@@ -470,3 +470,14 @@ def test_scripts_render_with_a_real_glyph_for_every_character(qtbot, pane, scrip
     if missing and not covered_anywhere(missing):
         pytest.skip(f"no installed font has {missing} ({script}): the Debian package {package} provides one")
     assert missing == "", f"a font here has {missing} but the pane drew empty boxes"
+
+
+def test_a_poem_keeps_its_lines_and_code_keeps_its_own():
+    from PySide6.QtGui import QPalette
+
+    from gui.widgets.markdown_view import render_markdown
+
+    poem = "A lone sail in the waves,\nA fleeting calm between storms,\nThe sea is still.\n\n```\nx = 1\ny = 2\n```"
+    text = render_markdown(poem, QPalette()).toPlainText()
+    assert text.startswith("A lone sail in the waves,\nA fleeting calm between storms,\nThe sea is still.")
+    assert "x = 1\ny = 2" in text and "x = 1  " not in text
