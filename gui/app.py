@@ -298,9 +298,11 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
     if args.mode:
         window.settings.set_mode(args.mode)
     left, right = default_pair(args.left or last[0], args.right or last[1])
-    if smoke_out is None and welcome_due(data):
+    # The screenshots show the welcome too, so it is read from the data directory even when nothing else is.
+    welcomes = remembered if remembered is not None else settings_in(data)
+    if smoke_out is None and welcome_due(welcomes):
         window.welcome.show_welcome([Path(path).name for path in (left, right) if path], models_dir())
-        mark_welcomed(data)
+        mark_welcomed(welcomes)
     if not headless:
         # Painted before the rest is built: its imports (numpy, gguf, the results windows) take longer than the window.
         window.show()

@@ -7,22 +7,16 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-SETTINGS_FILE = "settings.ini"  # in the data directory, shared with the app's other remembered settings
-SHOWN_KEY = "welcome/shown"
+SHOWN_KEY = "welcome/shown"  # in the app's remembered settings (remembered.settings_in)
 
 
-def _settings(data: Path) -> QSettings:
-    return QSettings(str(Path(data) / SETTINGS_FILE), QSettings.Format.IniFormat)
+def welcome_due(settings: QSettings) -> bool:
+    """Whether these settings (one data directory's) have not shown the welcome yet (fresh ones never have)."""
+    return not settings.value(SHOWN_KEY, False, type=bool)
 
 
-def welcome_due(data: Path) -> bool:
-    """Whether this data directory has not shown the welcome yet (a fresh one never has)."""
-    return not _settings(data).value(SHOWN_KEY, False, type=bool)
-
-
-def mark_welcomed(data: Path) -> None:
+def mark_welcomed(settings: QSettings) -> None:
     """Remember that the welcome was shown, so the next start goes straight to work."""
-    settings = _settings(data)
     settings.setValue(SHOWN_KEY, True)
     settings.sync()
 

@@ -17,7 +17,8 @@ from gguf_files import write_gguf
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.main_window import MainWindow
 from gui.widgets.theme import DARK, LIGHT, palette_for
-from gui.widgets.welcome import SETTINGS_FILE, WelcomePanel, mark_welcomed, welcome_due, welcome_text
+from gui.widgets.remembered import SETTINGS_FILE, settings_in
+from gui.widgets.welcome import WelcomePanel, mark_welcomed, welcome_due, welcome_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOL, GEMMA = "SmolLM2-135M-Instruct.Q4_1.gguf", "gemma-3-270m-q4_k_m.gguf"
@@ -47,9 +48,9 @@ def test_names_are_escaped_as_text(tmp_path):
 
 def test_due_once_per_data_directory_and_kept_beside_other_settings(tmp_path):
     (tmp_path / SETTINGS_FILE).write_text("[models]\npair=[]\n")  # the window's remembered settings
-    assert welcome_due(tmp_path)
-    mark_welcomed(tmp_path)
-    assert not welcome_due(tmp_path)
+    assert welcome_due(settings_in(tmp_path))
+    mark_welcomed(settings_in(tmp_path))
+    assert not welcome_due(settings_in(tmp_path))
     stored = (tmp_path / SETTINGS_FILE).read_text()
     assert "[welcome]" in stored and "[models]" in stored
 
