@@ -3,6 +3,7 @@
 import codecs
 import ctypes
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -165,6 +166,41 @@ def _quote(error: Exception, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@functools.cache
+def _llama_class():
+    """llama-cpp-python's Llama with a cheaper greedy pick (made once, after llama_cpp is imported)."""
+    import llama_cpp
+    import numpy as np
+
+    class Llama(llama_cpp.Llama):
+        def sample(self, **kwargs) -> int:
+            """Greedy with nothing else in the chain: the first highest logit, read off llama.cpp's logits row.
+
+            llama.cpp's sampler copies every logit into a candidate array first: 0.65 ms a token over
+            Gemma's 262,144-token vocabulary (2% of its decode time), outside llama.cpp's eval timer.
+            The argmax picks the very token llama.cpp's greedy sampler picks (the first of equal logits).
+            """
+            if not _plain_greedy(kwargs):
+                return super().sample(**kwargs)
+            row = -1 if kwargs.get("idx") is None else kwargs["idx"] - self.n_tokens
+            logits = llama_cpp.llama_get_logits_ith(self.ctx, row)
+            return int(np.argmax(np.ctypeslib.as_array(logits, shape=(self.n_vocab(),))))
+
+    return Llama
+
+
+def _plain_greedy(sampling: dict) -> bool:
+    """Whether Llama.sample's arguments ask for greedy decoding and nothing that changes the logits first."""
+    return (
+        sampling.get("temp") == 0.0
+        and sampling.get("repeat_penalty", 1.0) == 1.0
+        and sampling.get("frequency_penalty", 0.0) == 0.0
+        and sampling.get("presence_penalty", 0.0) == 0.0
+        and sampling.get("grammar") is None
+        and sampling.get("logits_processor") is None
+    )
+
+
 class LlamaEngine:
     """One model, owned by one thread for its whole life (load, generate, close)."""
 
@@ -210,7 +246,7 @@ class LlamaEngine:
             _log_state.lines = lines = []
             llama_module.llama_cpp.llama_model_default_params = params_with_progress
             try:
-                llm = llama_cpp.Llama(
+                llm = _llama_class()(
                     model_path=path,
                     n_ctx=params.n_ctx,
                     # Each request sets its own thread count (llama_set_n_threads); this is the start value.

@@ -58,6 +58,34 @@ def test_the_estimate_before_loading_is_within_5_percent_of_llama_cpp_buffers(en
     assert estimate.weights_bytes == pytest.approx(model.model_bytes, rel=0.05)
 
 
+@pytest.mark.parametrize("index", [0, 1], ids=["smollm2", "gemma3"])
+def test_greedy_answers_are_the_tokens_llama_cpps_greedy_sampler_picks(engine, default_pair, index):
+    import llama_cpp
+
+    engine.load(default_pair[index], LoadParams(n_ctx=512, n_threads=1), lambda f: True)
+    plain = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=24)
+    texts, outcome = drain(engine.generate(QUESTION, plain, 1, lambda: False, reuse_prefix=False))
+    # The same prompt decoded again, each token picked by llama.cpp's own greedy sampler.
+    llm = engine._llm
+    prompt, _stops = engine._prompt_tokens(QUESTION)
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    sampler = llama_cpp.llama_sampler_init_greedy()
+    picked = []
+    try:
+        llm.reset()
+        llm.eval(prompt)
+        while len(picked) < plain.max_tokens:
+            token = llama_cpp.llama_sampler_sample(sampler, llm.ctx, -1)
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                break
+            picked.append(token)
+            llm.eval([token])
+    finally:
+        llama_cpp.llama_sampler_free(sampler)
+    assert len(texts) == len(picked)
+    assert "".join(texts) + outcome.tail == llm.detokenize(picked).decode("utf-8", errors="replace")
+
+
 def test_stop_takes_effect_within_one_token(engine, default_pair):
     engine.load(default_pair[0], LoadParams(n_ctx=512, n_threads=1), lambda f: True)
     flag = []
