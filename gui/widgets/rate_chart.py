@@ -1,73 +1,117 @@
-"""A small live chart of both sides' decode tokens/s over the round."""
+"""A small live chart of both sides' decode tokens/s over the round, drawn on a thread of its own."""
 
-import importlib
+import logging
+import queue
 import threading
+from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
-# Rates arrive about once a second per side: a faster redraw only costs the GUI thread.
+from gui.widgets.theme import chart_rc
+
+# Rates arrive about once a second per side: a faster redraw only costs the render thread.
 _REDRAW_MS = 500
-_canvas_module = None  # gui.widgets.rate_canvas, once imported (it imports matplotlib)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one render draws: copies of both sides' points, the size in device pixels, and the colours."""
+
+    points: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]  # Left, Right: (seconds, tok/s)
+    width: int
+    height: int
+    dpr: float
+    rc: dict[str, str]  # theme.chart_rc of the chart's palette
+
+
+class ChartRenderer(QObject):
+    """Owns a chart's matplotlib figure on a thread of its own: draws each snapshot it is given and emits the image.
+
+    The thread imports matplotlib (slow, and never on the GUI thread) and ends after stop(), which the
+    chart calls when it is deleted, as the app does when it quits. The renderer belongs to the app, not
+    to the chart, so that it outlives the chart until its thread has ended; it then deletes itself.
+
+    Signals:
+        rendered(QImage, bool): the image of the snapshot asked for, and whether it took a full draw (False:
+            only the lines were drawn); a null image when drawing failed (logged).
+    """
+
+    rendered = Signal(QImage, bool)
+
+    def __init__(self):
+        app = QCoreApplication.instance()
+        super().__init__(app)
+        self.figure = None  # the thread's RateFigure once matplotlib is imported: for reading while nothing is asked
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        app.aboutToQuit.connect(self.stop)
+        self.thread = threading.Thread(target=self._serve, name="rate chart", daemon=True)
+        self.thread.start()
+
+    def request(self, snapshot: Snapshot) -> None:
+        """Draw `snapshot` next; `rendered` follows."""
+        self._requests.put(snapshot)
+
+    @Slot()
+    def stop(self) -> None:
+        """End the thread once the snapshot it is drawing (if any) is done."""
+        self._requests.put(None)
+
+    def _serve(self) -> None:
+        try:
+            from gui.widgets.rate_figure import RateFigure
+
+            self.figure = RateFigure()
+            while (snapshot := self._requests.get()) is not None:
+                try:
+                    image, full = self.figure.render(snapshot)
+                except Exception:
+                    log.exception("The live rate chart could not draw its points; it keeps its last picture")
+                    image, full = QImage(), False
+                # Queued to the chart on the GUI thread; Qt drops it if the chart has been deleted since.
+                self.rendered.emit(image, full)
+        finally:
+            self.deleteLater()  # on the GUI thread, where the renderer lives
 
 
 class RateChart(QWidget):
     """Decode tok/s against seconds into the round, one line per side.
 
-    Importing matplotlib takes longer than showing the whole window, so it is imported on a
-    thread of its own once the chart is first shown, and the canvas is built when it is done;
-    points that come before are kept. A chart never shown (blind mode) never imports it.
+    Drawing the figure (and importing matplotlib) stalled the window for up to 100 ms, so a ChartRenderer
+    draws it on its own thread from the first show and the chart only paints the latest image. One
+    snapshot is drawn at a time; while one is drawn, only the newest waiting one is kept. A chart never
+    shown (blind mode) never imports matplotlib.
+
+    Signals:
+        rendered(bool): a new image is shown; True when it took a full draw (the scale, size or colours
+            changed), False when only the lines were drawn over the saved background.
     """
 
-    _imported = Signal()
+    rendered = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMinimumHeight(130)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Decode speed chart")
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        # paintEvent covers every pixel: Qt need not clear the background first.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.points: tuple[tuple[list[float], list[float]], ...] = (([], []), ([], []))  # Left, Right
-        self.canvas = None
-        self._importing = False
+        self.renderer: ChartRenderer | None = None  # from the first show
+        self.image = QImage()  # the latest rendered picture
+        self.last_snapshot: Snapshot | None = None  # what `image` shows
+        self._drawing: Snapshot | None = None
+        self._waiting: Snapshot | None = None
         self._dirty = False
         self._timer = QTimer(self)
         self._timer.setInterval(_REDRAW_MS)
-        self._timer.timeout.connect(self._redraw)
+        self._timer.timeout.connect(self._on_tick)
         self._timer.start()
-        self._imported.connect(self._build_canvas)  # queued: emitted from the import thread
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        # Once the event loop runs again: the window's first paint does not wait for the import to start.
-        QTimer.singleShot(0, self.prepare_canvas)
-
-    @Slot()
-    def prepare_canvas(self) -> None:
-        """Build the canvas now if matplotlib is imported, else import it on a thread and build it then."""
-        if self.canvas is not None or self._importing:
-            return
-        if _canvas_module is not None:
-            self._build_canvas()
-            return
-        self._importing = True
-        threading.Thread(target=self._import_backend, name="import matplotlib", daemon=True).start()
-
-    def _import_backend(self) -> None:
-        global _canvas_module
-        _canvas_module = importlib.import_module("gui.widgets.rate_canvas")
-        try:
-            self._imported.emit()
-        except RuntimeError:
-            pass  # the chart was deleted while matplotlib was importing: nothing left to build
-
-    @Slot()
-    def _build_canvas(self) -> None:
-        if self.canvas is None:
-            self.canvas = _canvas_module.RateCanvas(self.points, self)
-            self._layout.addWidget(self.canvas)
-            self._dirty = any(times for times, _ in self.points)
+    def sizeHint(self) -> QSize:
+        return QSize(400, 160)
 
     @Slot(int, float, float)
     def add_point(self, side: int, t_s: float, tps: float) -> None:
@@ -85,9 +129,71 @@ class RateChart(QWidget):
             rates.clear()
         self._dirty = True
 
-    @Slot()
-    def _redraw(self) -> None:
-        if self._dirty and self.canvas is not None:
-            self._dirty = False
-            self.canvas.redraw()
+    def is_current(self) -> bool:
+        """Whether the image shows the points, size and colours as they are now (nothing left to draw)."""
+        return not self._dirty and self._drawing is None and self.last_snapshot == self._snapshot()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.renderer is None:
+            self.renderer = ChartRenderer()
+            self.renderer.rendered.connect(self._on_rendered)
+            self.destroyed.connect(self.renderer.stop)
+        self._render()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._render()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._render()
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        if self.image.isNull():
+            painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
+        else:
+            # Scaled while a resize waits for its render: a moment of blur, never a stall.
+            painter.drawImage(QRectF(self.rect()), self.image)
+
+    @Slot()
+    def _on_tick(self) -> None:
+        if self._dirty:
+            self._render()
+
+    def _snapshot(self) -> Snapshot:
+        dpr = self.devicePixelRatioF()
+        return Snapshot(
+            points=tuple((tuple(times), tuple(rates)) for times, rates in self.points),
+            width=round(self.width() * dpr),
+            height=round(self.height() * dpr),
+            dpr=dpr,
+            rc=chart_rc(self.palette()),
+        )
+
+    def _render(self) -> None:
+        """Send the chart as it is now to the renderer, or keep it as the one waiting if a render is under way."""
+        if self.renderer is None or not self.isVisible() or self.width() <= 0 or self.height() <= 0:
+            return  # shown again later: showEvent renders what changed meanwhile
+        self._dirty = False
+        snapshot = self._snapshot()
+        if self._drawing is not None:
+            self._waiting = snapshot
+        elif snapshot != self.last_snapshot:
+            self._drawing = snapshot
+            self.renderer.request(snapshot)
+
+    @Slot(QImage, bool)
+    def _on_rendered(self, image: QImage, full: bool) -> None:
+        drawn, self._drawing = self._drawing, None
+        if not image.isNull():
+            self.image = image
+            self.last_snapshot = drawn
+            self.update()
+            self.rendered.emit(full)
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and waiting != self.last_snapshot:
+            self._drawing = waiting
+            self.renderer.request(waiting)
