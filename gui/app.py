@@ -1,7 +1,6 @@
 """Composition root: builds the store, the window and the arena on a qasync loop; owns start-up and shutdown."""
 
 import argparse
-import asyncio
 import ctypes.util
 import json
 import logging
@@ -10,17 +9,17 @@ import os
 import sys
 from pathlib import Path
 
-import qasync
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
 from gui.core.default_models import FetchError, default_model_paths, fetch_default_models
 from gui.core.params import PARALLEL, SEQUENTIAL, LoadParams, SamplingParams
 from gui.core.paths import DATA_ENV, LOG_FILE, RESOURCES_DIR, RESULTS_FILE, data_dir, models_dir
 from gui.core.store import Store, StoreError
-# The rest is imported where it is used: the window must not wait for numpy, matplotlib or llama.cpp's
-# bindings, and matplotlib must be imported only after keep_caches_in() has pointed it at the data directory.
+# The rest is imported where it is used: the window must not wait for asyncio, numpy, matplotlib or
+# llama.cpp's bindings, and matplotlib must be imported only after keep_caches_in() has pointed it at the
+# data directory.
 
 SMOKE_PROMPT = "In two sentences: why is the sky blue?"
 
@@ -91,31 +90,31 @@ def missing_display_libraries() -> list[str]:
     return [package for library, package in X11_LIBRARIES.items() if not ctypes.util.find_library(library)]
 
 
-async def first_paint(window: QWidget, timeout_s: float = 1.0) -> None:
-    """Return once `window` has begun its first paint (or after `timeout_s`, if it is never exposed)."""
-    painted = asyncio.get_event_loop().create_future()
+def wait_for_first_paint(window: QWidget, timeout_ms: int = 1000) -> None:
+    """Run Qt's own event loop until `window` has begun its first paint (or `timeout_ms` passes, if never exposed)."""
+    painted = QEventLoop()
 
     class Watch(QObject):
         def eventFilter(self, _obj, event) -> bool:
-            if event.type() == QEvent.Type.Paint and not painted.done():
-                painted.set_result(None)
+            if event.type() == QEvent.Type.Paint:
+                painted.quit()  # the paint goes on; the loop returns once it is done
             return False
 
     watch = Watch()
     window.installEventFilter(watch)
-    try:
-        await asyncio.wait_for(painted, timeout_s)
-    except TimeoutError:
-        pass
-    finally:
-        window.removeEventFilter(watch)
+    QTimer.singleShot(timeout_ms, painted.quit)
+    painted.exec()
+    window.removeEventFilter(watch)
 
 
 async def run_window(arena, window, left: str | None, right: str | None) -> None:
-    """Show the window and load the pair; returns when the app quits."""
+    """Load the pair into the window shown; returns when the app quits (its last window closed)."""
+    import asyncio
+
+    if not window.isVisible():
+        return  # closed while the rest was being built: showing it again would keep the app running
     closed = asyncio.Event()
     QApplication.instance().aboutToQuit.connect(closed.set)
-    window.show()
     arena.load_pair(left, right)
     await closed.wait()
 
@@ -250,8 +249,8 @@ def default_pair(left: str | None, right: str | None) -> tuple[str | None, str |
     return left or defaults[0], right or defaults[1]
 
 
-def start_qt(platform: str | None = None, theme: str | None = None) -> QApplication:
-    """One QApplication on a qasync event loop, in the Fusion style with a light or dark palette (gui.widgets.theme)."""
+def make_app(platform: str | None = None, theme: str | None = None) -> QApplication:
+    """One QApplication in the Fusion style with a light or dark palette (gui.widgets.theme)."""
     if platform:
         os.environ["QT_QPA_PLATFORM"] = platform
     # Qt's raster engine splits a tall fill (a scroll bar's groove) across a pool of threads and waits for
@@ -265,7 +264,22 @@ def start_qt(platform: str | None = None, theme: str | None = None) -> QApplicat
     from gui.widgets.theme import apply_theme
 
     apply_theme(app, theme)
+    return app
+
+
+def run_on_qasync(app: QApplication) -> None:
+    """Make asyncio's event loop a qasync loop over Qt's: coroutines and Qt's events share the GUI thread."""
+    import asyncio
+
+    import qasync
+
     asyncio.set_event_loop(qasync.QEventLoop(app))
+
+
+def start_qt(platform: str | None = None, theme: str | None = None) -> QApplication:
+    """make_app() on a qasync event loop."""
+    app = make_app(platform, theme)
+    run_on_qasync(app)
     return app
 
 
@@ -283,7 +297,7 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
         print(error, file=sys.stderr)
         return 1
     headless = smoke_out is not None or drive is not None
-    app = start_qt("offscreen" if headless else None, getattr(args, "theme", None))
+    app = make_app("offscreen" if headless else None, getattr(args, "theme", None))
     from gui.widgets.main_window import MainWindow
     from gui.widgets.remembered import remembered_pair, restore_window, save_window, settings_in
     from gui.widgets.welcome import mark_welcomed, welcome_due
@@ -308,9 +322,13 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
         window.welcome.show_welcome([Path(path).name for path in (left, right) if path], models_dir())
         mark_welcomed(welcomes)
     if not headless:
-        # Painted before the rest is built: its imports (numpy, gguf, the results windows) take longer than the window.
+        # Painted before the rest is built: its imports (asyncio, numpy, gguf, llama.cpp's bindings) take
+        # longer than the window.
         window.show()
-        asyncio.get_event_loop().run_until_complete(first_paint(window))
+        wait_for_first_paint(window)
+    run_on_qasync(app)
+    import asyncio
+
     from gui.arena import Arena
     from gui.batches import BatchSession
     from gui.rating import RatingSession
@@ -325,10 +343,6 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
     window.batchRequested.connect(batches.open)
     _log_window = open_log_on_request(window, data)
     batches.window.rateRequested.connect(rating.open)
-    from gui.widgets.theme import Theme
-
-    # The results windows have imported matplotlib by now: its charts take the palette's colours from here on.
-    app.findChild(Theme).style_charts()
     loop = asyncio.get_event_loop()
     try:
         if smoke_out is not None:

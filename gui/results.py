@@ -1,19 +1,17 @@
 """The results windows and files: leaderboard, history, export and import of votes."""
 
 import dataclasses
+from functools import cached_property
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
-from gui.core.leaderboard import compute_leaderboard, summary_lines
-from gui.core.report_data import check_lines, check_rates, gather
 from gui.core.store import Store
 from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, write_csv, write_jsonl
-from gui.report import default_report_dir, write_report
-from gui.widgets.charts_window import ChartsWindow
-from gui.widgets.history_window import HistoryWindow
-from gui.widgets.leaderboard_window import LeaderboardWindow
+
+# The windows, and the statistics and matplotlib behind them, are imported and built on first use:
+# the app's start must not wait for them.
 
 HIDDEN = "(hidden until the vote)"
 
@@ -27,25 +25,42 @@ class Results(QObject):
         self.arena = arena
         self.store = store
         self.data = data  # the data directory: reports go to its reports/ folder
-        self.leaderboard = LeaderboardWindow()
-        self.history = HistoryWindow()
-        self.charts = ChartsWindow()
-        for view in (self.leaderboard, self.history, self.charts):
-            # Closing the main window ends the app even while these are open.
-            view.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self._include_leaks = False
         window.leaderboardRequested.connect(self.show_leaderboard)
         window.historyRequested.connect(self.show_history)
         window.chartsRequested.connect(self.show_charts)
-        self.charts.saveReportRequested.connect(self.save_report)
         window.exportRequested.connect(self.export_votes)
         window.importRequested.connect(self.import_votes)
-        self.leaderboard.refreshRequested.connect(self.show_leaderboard)
-        self.leaderboard.includeLeaksToggled.connect(self._on_include_leaks)
+
+    @cached_property
+    def leaderboard(self):
+        from gui.widgets.leaderboard_window import LeaderboardWindow
+
+        view = _kept(LeaderboardWindow())
+        view.refreshRequested.connect(self.show_leaderboard)
+        view.includeLeaksToggled.connect(self._on_include_leaks)
+        return view
+
+    @cached_property
+    def history(self):
+        from gui.widgets.history_window import HistoryWindow
+
+        return _kept(HistoryWindow())
+
+    @cached_property
+    def charts(self):
+        from gui.widgets.charts_window import ChartsWindow
+
+        view = _kept(ChartsWindow())
+        view.saveReportRequested.connect(self.save_report)
+        return view
 
     @Slot()
     def show_leaderboard(self) -> None:
         """Ratings with their 95% intervals, rubric means, position bias, agreement, flip rates."""
+        from gui.core.leaderboard import compute_leaderboard, summary_lines
+        from gui.core.report_data import check_lines, check_rates
+
         board = compute_leaderboard(self.store.votes(), include_leaks=self._include_leaks)
         rows = [dataclasses.asdict(row) for row in board.rows]
         lines = summary_lines(board) + check_lines(check_rates(self.store.rounds()))
@@ -63,6 +78,8 @@ class Results(QObject):
     @Slot()
     def save_report(self) -> Path | None:
         """Write report.html and the charts as PNG into a new folder under the data directory; say where."""
+        from gui.report import default_report_dir, write_report
+
         folder = default_report_dir(self.data)
         try:
             page = write_report(self._report_data(), folder)
@@ -79,6 +96,8 @@ class Results(QObject):
         return page
 
     def _report_data(self):
+        from gui.core.report_data import gather
+
         return gather(self.store.rounds(), self.store.votes(), title="GGUF Arena report",
                       include_leaks=self._include_leaks)
 
@@ -136,3 +155,15 @@ class Results(QObject):
     def _on_include_leaks(self, include: bool) -> None:
         self._include_leaks = include
         self.show_leaderboard()
+
+
+def _kept(view: QWidget) -> QWidget:
+    """A results window that does not keep the app open, drawn in the theme's chart colours."""
+    from gui.widgets.theme import Theme
+
+    # Closing the main window ends the app even while these are open.
+    view.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+    theme = QApplication.instance().findChild(Theme)
+    if theme is not None:
+        theme.style_charts()  # matplotlib may have been imported just now, by this window's module
+    return view

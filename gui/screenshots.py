@@ -1,7 +1,6 @@
 """`python -m gui screenshots`: the README's pictures, taken from the real app running the default pair offscreen."""
 
 import argparse
-import asyncio
 import os
 import random
 import subprocess
@@ -10,6 +9,8 @@ import tempfile
 from pathlib import Path
 
 from gui.core.paths import RESOURCES_DIR
+
+# asyncio is imported where a session uses it: gui.app builds this command's parser before its window shows.
 
 PROMPT = "In two sentences: why is the sky blue?"
 SEED = 7  # the Left/Right draw of the blind round; the answers use the settings' seed
@@ -95,11 +96,15 @@ def _run_session(args: argparse.Namespace) -> int:
 
 async def _settle(seconds: float = 0.3) -> None:
     """Let the token pump, the gauges and the chart's timer show their last state."""
+    import asyncio
+
     await asyncio.sleep(seconds)
 
 
 async def _chart_drawn(chart, timeout_s: float = 30.0) -> None:
     """Wait until the rate chart shows its last points: it draws on a thread of its own, twice a second."""
+    import asyncio
+
     for _ in range(int(timeout_s / 0.05)):
         if chart.is_current():
             return
@@ -108,6 +113,8 @@ async def _chart_drawn(chart, timeout_s: float = 30.0) -> None:
 
 async def _load(arena, left: str, right: str) -> str | None:
     """Load the pair; the first error, or None."""
+    import asyncio
+
     loads = [side.load_ended() for side in arena.sides]
     started = arena.load_pair(left, right)
     if len(started) < 2:
@@ -118,6 +125,8 @@ async def _load(arena, left: str, right: str) -> str | None:
 
 async def _round(arena) -> str | None:
     """Send the prompt as a person would (the box, then Send) and wait for both answers; an error, or None."""
+    import asyncio
+
     window = arena.window
     window.prompt.setPlainText(PROMPT)
     window.send_action.trigger()

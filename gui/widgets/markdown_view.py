@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.styles import get_style_by_name
-from pygments.util import ClassNotFound
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -23,6 +20,10 @@ from PySide6.QtGui import (
     QTextFormat,
     QTextTable,
 )
+
+# Pygments is imported where code is coloured: most answers have none, and the window must not wait for it.
+if TYPE_CHECKING:
+    from pygments.lexer import Lexer
 
 # Raw HTML stays text: a model's <img src=...> or <style> must not turn into markup.
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")  # the opening or closing line of fenced code
@@ -45,6 +46,8 @@ def is_code_block(block: QTextBlock) -> bool:
 @lru_cache(maxsize=4)
 def _token_formats(style_name: str) -> dict[tuple[str, ...], QTextCharFormat]:
     """A char format per Pygments token type (a tuple) that the style colours, bolds or slants."""
+    from pygments.styles import get_style_by_name
+
     style = get_style_by_name(style_name)
     formats = {}
     for token_type, spec in style:
@@ -69,6 +72,9 @@ def _style_name(palette: QPalette) -> str:
 @lru_cache(maxsize=32)
 def _lexer(language: str) -> Lexer | None:
     """The Pygments lexer for a fence's language, or None (looking one up takes about a millisecond)."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(language) if language else None
     except ClassNotFound:
