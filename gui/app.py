@@ -2,6 +2,7 @@
 
 import argparse
 import ctypes.util
+import gc
 import json
 import logging
 import logging.handlers
@@ -343,6 +344,10 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
     window.batchRequested.connect(batches.open)
     _log_window = open_log_on_request(window, data)
     batches.window.rateRequested.connect(rating.open)
+    # Start-up made a few hundred thousand objects that live as long as the app (modules, classes, Qt's
+    # wrappers): frozen, a full garbage collection no longer walks them (one took 60-100 ms, and it
+    # stops every Python thread, the GUI's included).
+    gc.freeze()
     loop = asyncio.get_event_loop()
     try:
         if smoke_out is not None:
