@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import faulthandler
+import gc
 import json
 import os
 import statistics
@@ -43,7 +44,7 @@ OUT = ROOT / "build" / "bench.json"
 MODELS = [ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf", ROOT / "models" / "gemma-3-270m-q4_k_m.gguf"]
 PROMPT = "Write a long, detailed story about a lighthouse keeper and the sea, in many paragraphs."
 N_CTX = 2048
-REPS = 3  # runs per measurement, alternated; the best one counts (the machine is shared: noise only slows)
+REPS = 5  # runs per measurement, alternated; the best one counts (the machine is shared: noise only slows)
 DECODE_TOKENS = 128
 DECODE_THREADS = 1  # one thread: with two on two shared cores, a neighbour's load halves the rate at random
 STREAM_TOKENS = 256
@@ -83,7 +84,7 @@ def checked(answer):
 
 
 def decode_ratio_vs_bare(sides, engines, app_answers: dict) -> tuple[dict, dict]:
-    """App decode tok/s (Side worker thread, as the app reports it) ÷ a bare greedy Llama.generate loop; best of 3."""
+    """App decode tok/s (Side worker thread, as the app reports it) ÷ a bare greedy Llama.generate loop; best of REPS."""
     import llama_cpp
 
     figure, details = {}, {}
@@ -113,7 +114,7 @@ def decode_ratio_vs_bare(sides, engines, app_answers: dict) -> tuple[dict, dict]
 
 
 def reported_vs_counters(app_answers: dict) -> tuple[dict, dict]:
-    """The decode tok/s the app reports ÷ llama.cpp's counters (n_eval / t_eval) for the same answer; median of 3."""
+    """The decode tok/s the app reports ÷ llama.cpp's counters (n_eval / t_eval) for the same answer; median of REPS."""
     figure, details = {}, {}
     for name, answers in app_answers.items():
         reported = [a.stats.decode_tps for a in answers]
@@ -126,7 +127,7 @@ def reported_vs_counters(app_answers: dict) -> tuple[dict, dict]:
 
 
 def parallel_efficiency(sides, engines) -> tuple[dict, dict]:
-    """Decode tok/s while both stream (Round PARALLEL, 1 thread each) ÷ alone (Round SEQUENTIAL, 1 thread); best of 3.
+    """Decode tok/s while both stream (Round PARALLEL, 1 thread each) ÷ alone (Round SEQUENTIAL, 1 thread); best of REPS.
 
     The parallel rate counts only the tokens made while the other side was also making tokens.
     """
@@ -178,6 +179,7 @@ def ui_stall_ms() -> tuple[dict, dict]:
     window.settings.set_values(dataclasses.replace(GREEDY, max_tokens=STREAM_TOKENS), LoadParams(n_ctx=N_CTX))
     store = Store(Path(tempfile.mkdtemp(prefix="gguf-arena-bench-")) / "results.sqlite")
     arena = Arena(window, store)
+    gc.freeze()  # as gui.app.run_app does once the window and the arena are built
     probe = StallProbe()
     try:
         window.show()
