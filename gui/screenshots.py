@@ -101,16 +101,6 @@ async def _settle(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
-async def _chart_drawn(chart, timeout_s: float = 30.0) -> None:
-    """Wait until the rate chart shows its last points: it draws on a thread of its own, twice a second."""
-    import asyncio
-
-    for _ in range(int(timeout_s / 0.05)):
-        if chart.is_current():
-            return
-        await asyncio.sleep(0.05)
-
-
 async def _load(arena, left: str, right: str) -> str | None:
     """Load the pair; the first error, or None."""
     import asyncio
@@ -177,6 +167,8 @@ async def _shoot(arena, left: str, right: str, pictures: tuple[str, ...], out: P
     if error:
         print(f"The round failed: {error}", file=sys.stderr)
         return 1
-    await _chart_drawn(window.chart)
+    from gui.smoke import chart_drawn
+
+    await chart_drawn(window.chart)
     _save(window, out / f"{main}.png", full)
     return 0

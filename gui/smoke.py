@@ -69,6 +69,14 @@ def _print_table(report: dict) -> None:
         print(side["error"] if side["error"] else side["answer"])
 
 
+async def chart_drawn(chart, timeout_s: float = 30.0) -> None:
+    """Wait until the rate chart shows its last points: it draws on a thread of its own, twice a second."""
+    for _ in range(int(timeout_s / 0.05)):
+        if chart.is_current():
+            return
+        await asyncio.sleep(0.05)
+
+
 async def run_smoke(arena, left: str | None, right: str | None, prompt: str, out: Path) -> int:
     """Load both, run one round, write screenshot.png and metrics.json to `out`; 1 when a side failed."""
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +95,7 @@ async def run_smoke(arena, left: str | None, right: str | None, prompt: str, out
         await _capture_mid_round(arena, task, out / "screenshot-streaming.png")
         answers = await task
     await asyncio.sleep(0.1)  # let the pump and the gauges show the final figures
+    await chart_drawn(window.chart)
     window.grab().save(str(out / "screenshot.png"))
     arena.sample_memory_now()
     report = {
