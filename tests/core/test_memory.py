@@ -1,6 +1,7 @@
 """Memory figures: a mapped file's resident bytes, the app's RSS, and llama.cpp's buffer sizes from its log."""
 
 import mmap
+import os
 
 import pytest
 
@@ -12,6 +13,8 @@ from gui.core.memory import (
     SideMemory,
     estimate_memory,
     fit_problem,
+    _resident_from_pagemap,
+    _resident_from_smaps,
     resident_bytes_by_path,
     system_memory,
 )
@@ -28,6 +31,17 @@ def test_resident_bytes_of_a_mapped_file_follow_the_pages_touched(tmp_path):
         resident = resident_bytes_by_path([str(path), other])
     assert 4 * MIB <= resident[str(path)] <= 8 * MIB
     assert resident[other] == 0
+
+
+def test_the_page_table_reading_agrees_with_psutils_smaps_on_a_path_with_spaces(tmp_path):
+    path = tmp_path / "my model 量子化.gguf"
+    path.write_bytes(b"\1" * (8 * MIB))
+    wanted = {os.path.realpath(path): str(path)}
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        assert sum(mapped[i] for i in range(0, 2 * MIB, 4096)) == 512  # touch a quarter
+        from_pagemap, from_smaps = _resident_from_pagemap(wanted), _resident_from_smaps(wanted)
+    assert from_pagemap == from_smaps
+    assert 2 * MIB <= from_pagemap[os.path.realpath(path)] <= 8 * MIB
 
 
 def test_system_memory_reports_the_process_and_the_machine():
