@@ -116,7 +116,7 @@ async def run_window(arena, window, left: str | None, right: str | None) -> None
         return  # closed while the rest was being built: showing it again would keep the app running
     closed = asyncio.Event()
     QApplication.instance().aboutToQuit.connect(closed.set)
-    arena.load_pair(left, right)
+    await arena.load_pair(left, right)
     await closed.wait()
 
 

@@ -6,6 +6,7 @@ import logging
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
@@ -18,7 +19,7 @@ from gui.bridge.side import Side
 from gui.core.blind import draw_swap
 from gui.core.chat import BUILTIN_FORMATS, choose_format
 from gui.core.engine import LlamaEngine
-from gui.core.gguf_header import GGUFFileError, read_card
+from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import environment
 from gui.core.measure import measure_summary
 from gui.core.memory import (
@@ -72,6 +73,8 @@ class Arena(QObject):
         self.environment = environment()
         self._resident: dict[str, int] = {}
         self._loading_needs: dict = {}  # side index -> MemoryEstimate of the model it is loading
+        # Stepping over a vocabulary takes a while (Gemma's 262k words: 40 ms): the pair's headers are read here.
+        self._header_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="GGUF headers")
         for index, side in enumerate(self.sides):
             self._wire_side(index, side)
         for slot, pane in enumerate(window.panes):
@@ -117,22 +120,22 @@ class Arena(QObject):
         for slot, pane in enumerate(self.window.panes):
             pane.set_model_list(paths, self.side_at(slot).path)
 
-    def choose_file(self, index: int, path: str) -> bool:
+    def choose_file(self, index: int, path: str, header: ModelCard | GGUFFileError | None = None) -> bool:
         """Show what the file is, check it fits in memory, then load it on side `index` in the background.
 
-        Returns whether the load started; a refused file has its error shown in the pane.
+        `header` is the file's card, or the error reading it, when it has been read already. Returns
+        whether the load started; a refused file has its error shown in the pane.
         """
         pane = self.pane_of(index)
         if self.batch_running:
             self.window.show_status("A batch is running on these models: pause or cancel it before changing a model.")
             return False
         pane.clear_error()
-        try:
-            card = read_card(path)
-        except GGUFFileError as error:
-            log.warning("refused %s: %s", path, error)  # the pane's Details… opens the log
+        card = read_header(path) if header is None else header
+        if isinstance(card, GGUFFileError):
+            log.warning("refused %s: %s", path, card)  # the pane's Details… opens the log
             pane.clear_card()
-            pane.show_error(str(error))
+            pane.show_error(str(card))
             return False
         pane.show_card(card)
         pane.set_format_note(choose_format(card.architecture, card.has_chat_template, None).note)
@@ -149,7 +152,7 @@ class Arena(QObject):
             return False
         self._loading_needs[index] = need
         pane.set_loading(0.0)
-        self.sides[index].load(path, params)
+        self.sides[index].load(path, params, card)
         self.refresh_model_list()
         return True
 
@@ -158,9 +161,18 @@ class Arena(QObject):
         return tuple(side.model.card.path if side.model is not None else side.path if side.loading else None
                      for side in self.sides)
 
-    def load_pair(self, first: str | None, second: str | None) -> list[int]:
-        """Start loading the pair given (llama.cpp loads them one at a time); the sides that started."""
-        return [index for index, path in enumerate((first, second)) if path and self.choose_file(index, path)]
+    def load_pair(self, first: str | None, second: str | None) -> asyncio.Task:
+        """Read the pair's headers off the GUI thread, then choose each file (llama.cpp loads them one at a time).
+
+        The task's result: the sides whose load started.
+        """
+        return asyncio.ensure_future(self._load_pair((first, second)))
+
+    async def _load_pair(self, paths: tuple[str | None, str | None]) -> list[int]:
+        headers = await asyncio.get_event_loop().run_in_executor(
+            self._header_reader, lambda: [read_header(path) if path else None for path in paths])
+        return [index for index, (path, header) in enumerate(zip(paths, headers))
+                if path and self.choose_file(index, path, header)]
 
     def send(self, text: str) -> asyncio.Task:
         """Run one round with `text` as the next user turn of both conversations."""
@@ -289,6 +301,7 @@ class Arena(QObject):
         """Stop the answers, then each worker frees its model on its own thread, then the threads end."""
         self.stop()
         self.pump.stop()
+        self._header_reader.shutdown(wait=False, cancel_futures=True)
         for side in self.sides:
             side.shutdown()
         self.monitor.shutdown()
@@ -425,3 +438,10 @@ class Arena(QObject):
             pane.gauges.set_model_memory(self.side_memory(index))
             pane.gauges.set_system_memory(system)
 
+
+def read_header(path: str) -> ModelCard | GGUFFileError:
+    """A file's card, or the error that refuses it."""
+    try:
+        return read_card(path)
+    except GGUFFileError as error:
+        return error

@@ -106,7 +106,7 @@ async def _load(arena, left: str, right: str) -> str | None:
     import asyncio
 
     loads = [side.load_ended() for side in arena.sides]
-    started = arena.load_pair(left, right)
+    started = await arena.load_pair(left, right)
     if len(started) < 2:
         return " ".join(pane.error_text() for pane in arena.window.panes) or "a load did not start"
     errors = await asyncio.wait_for(asyncio.gather(*loads), LOAD_TIMEOUT_S)

@@ -84,7 +84,7 @@ async def run_smoke(arena, left: str | None, right: str | None, prompt: str, out
     window.show()
     paths = (left, right)
     loads = [side.load_ended() for side in arena.sides]
-    started = arena.load_pair(left, right)
+    started = await arena.load_pair(left, right)
     if started:
         await asyncio.wait_for(asyncio.gather(*(loads[i] for i in started)), LOAD_TIMEOUT_S)
     # A file refused before loading (a bad header, too big) has its error in its pane.

@@ -44,7 +44,7 @@ class FakeEngine:
         self.calls.append(call)
         self.threads.add(threading.current_thread().name)
 
-    def load(self, path, params, on_progress):
+    def load(self, path, params, on_progress, card=None):
         self._note("load", path)
         for step in range(5):
             time.sleep(self.load_delay_s / 5)

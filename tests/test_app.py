@@ -84,3 +84,25 @@ def test_a_round_fills_both_panes_and_new_chat_clears_them(qtbot, arena, event_l
     arena.window.newChatRequested.emit()
     assert left.chat.toPlainText() == "" and right.chat.toPlainText() == ""
     assert arena.sides[0].conversation.turns == []
+
+
+def test_the_pair_is_read_off_the_gui_thread_and_a_bad_file_is_refused_in_its_pane(arena, event_loop, tmp_path,
+                                                                                   monkeypatch):
+    import threading
+
+    import gui.arena
+
+    readers = []
+
+    def recording_read_card(path):
+        readers.append(threading.current_thread())
+        return read_card(path)
+
+    monkeypatch.setattr(gui.arena, "read_card", recording_read_card)
+    tiny = write_gguf(tmp_path / "tiny.gguf")
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF")
+    started = event_loop.run_until_complete(arena.load_pair(str(broken), str(tiny)))
+    assert started == [1]
+    assert "truncated or damaged" in arena.pane_of(0).error_text()
+    assert len(readers) == 2 and threading.main_thread() not in readers

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from gui.bridge.worker import Answer, EngineWorker, GenerateRequest
 from gui.core.chat import Conversation
+from gui.core.gguf_header import ModelCard
 from gui.core.metrics import TokenClock
 from gui.core.params import LoadParams, SamplingParams
 
@@ -36,7 +37,7 @@ class Side(QObject):
     liveUpdated = Signal(object)  # the request's TokenClock, sampled about once a second
     answerFinished = Signal(object)
 
-    _loadRequested = Signal(int, str, object, object)
+    _loadRequested = Signal(int, str, object, object, object)
     _formatRequested = Signal(object)
     _generateRequested = Signal(object)
 
@@ -84,14 +85,14 @@ class Side(QObject):
         """Tokens of the current (or last) answer that reached the GUI so far."""
         return self._clock.count if self._clock is not None else 0
 
-    def load(self, path: str, params: LoadParams) -> None:
-        """Load `path` on the worker thread, replacing any model this side had."""
+    def load(self, path: str, params: LoadParams, card: ModelCard | None = None) -> None:
+        """Load `path` on the worker thread, replacing any model this side had; `card`: its header, if read already."""
         self.cancel_load()
         self.model = None
         self.path = path
         self._load_id = next(_request_ids)
         self._load_cancel = threading.Event()
-        self._loadRequested.emit(self._load_id, path, params, self._load_cancel)
+        self._loadRequested.emit(self._load_id, path, params, self._load_cancel, card)
 
     def load_ended(self) -> asyncio.Future:
         """A future for the next load to end: None once the model is ready, else the reason it failed."""

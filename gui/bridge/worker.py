@@ -94,16 +94,16 @@ class EngineWorker(QObject):
         self._tokens = tokens
         self._first_after_load = False
 
-    @Slot(int, str, object, object)
-    def load(self, request_id: int, path: str, params: LoadParams, cancel: threading.Event) -> None:
-        """Load a model, reporting llama.cpp's progress; `cancel` aborts it."""
+    @Slot(int, str, object, object, object)
+    def load(self, request_id: int, path: str, params: LoadParams, cancel: threading.Event, card) -> None:
+        """Load a model, reporting llama.cpp's progress; `cancel` aborts it; `card`, its header if read already."""
 
         def on_progress(fraction: float) -> bool:
             self.loadProgressed.emit(request_id, fraction)
             return not cancel.is_set()
 
         try:
-            loaded = self._engine.load(path, params, on_progress)
+            loaded = self._engine.load(path, params, on_progress, card)
         except EngineError as error:
             self.loadFailed.emit(request_id, str(error))
             return

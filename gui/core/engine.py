@@ -211,13 +211,19 @@ class LlamaEngine:
         self._bos_text = ""
         self.loaded: LoadedModel | None = None
 
-    def load(self, path: str, params: LoadParams, on_progress: Callable[[float], bool]) -> LoadedModel:
-        """Load `path`; `on_progress(fraction)` returning False cancels. Raises EngineError."""
+    def load(self, path: str, params: LoadParams, on_progress: Callable[[float], bool],
+             card: ModelCard | None = None) -> LoadedModel:
+        """Load `path`; `on_progress(fraction)` returning False cancels. Raises EngineError.
+
+        `card`, the file's header when the caller has read it already, is not read again: stepping
+        over a vocabulary holds Python's lock for 15-45 ms, and two sides reading at once starved the GUI.
+        """
         self.close()
-        try:
-            card = read_card(path)  # refuses a bad file before llama.cpp can abort the process on it
-        except GGUFFileError as error:
-            raise EngineError(str(error)) from error
+        if card is None:
+            try:
+                card = read_card(path)  # refuses a bad file before llama.cpp can abort the process on it
+            except GGUFFileError as error:
+                raise EngineError(str(error)) from error
         import llama_cpp
         import llama_cpp.llama as llama_module
         from jinja2.exceptions import TemplateError

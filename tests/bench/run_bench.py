@@ -158,7 +158,7 @@ def parallel_efficiency(sides, engines) -> tuple[dict, dict]:
 async def _load_pair(arena) -> None:
     """Load the default pair through the arena, as the window does, and wait for both."""
     ended = [side.load_ended() for side in arena.sides]
-    if len(arena.load_pair(*map(str, MODELS))) != 2:
+    if len(await arena.load_pair(*map(str, MODELS))) != 2:
         raise RuntimeError("the arena refused a default model")
     errors = [error for error in await asyncio.gather(*ended) if error is not None]
     if errors:

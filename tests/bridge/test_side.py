@@ -67,10 +67,10 @@ class BuggyEngine(FakeEngine):
         super().__init__([["x", "y"]])
         self.broken = broken
 
-    def load(self, path, params, on_progress):
+    def load(self, path, params, on_progress, card=None):
         if self.broken == "load":
             raise RuntimeError("index out of range")
-        return super().load(path, params, on_progress)
+        return super().load(path, params, on_progress, card)
 
     def generate(self, messages, sampling, n_threads, should_stop, *, reuse_prefix=True):
         yield "x"
