@@ -25,18 +25,6 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 IDENTITY = ("SmolLM2", "gemma", "Q4_1", "Q4_K_M", "llama", "MiB", "135M", ".gguf", "loaded in")
 
 
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    window.prompt.setFocus()
-    return window
-
-
 @pytest.mark.parametrize(
     ("key", "modifiers"),
     [

@@ -17,7 +17,6 @@ from PySide6.QtGui import (
 import gui.widgets.answer_pane as answer_pane
 from fakes import fake_card
 from gui.widgets.answer_pane import AnswerPane
-from gui.widgets.main_window import MainWindow
 from gui.widgets.markdown_view import is_code_block, render_markdown
 
 SMOL = "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -348,15 +347,6 @@ def test_reveal_shows_the_names_in_the_answer_and_conceal_hides_them_again(pane)
 
 
 # The window: both panes
-
-
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def test_show_raw_text_applies_to_both_panes_and_follows_their_buttons(window):

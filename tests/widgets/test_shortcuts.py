@@ -6,22 +6,11 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QProgressBar, QWidget
 
 from gui.widgets.gauges import GaugePanel
-from gui.widgets.main_window import MainWindow
 from gui.widgets.rate_chart import RateChart
 
 SMOL = "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 GEMMA = "/models/gemma-3-270m-q4_k_m.gguf"
 OTHER = "/models/qwen2.5-0.5b-instruct-q4_k_m.gguf"
-
-
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    with qtbot.waitExposed(window):
-        window.show()
-    activate(qtbot, window)
-    return window
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QLabel
 from fakes import fake_card
 from gguf_files import write_gguf
 from gui.widgets.answer_pane import AnswerPane
-from gui.widgets.main_window import MainWindow
 from gui.widgets.theme import DARK, LIGHT, palette_for
 from gui.widgets.remembered import SETTINGS_FILE, settings_in
 from gui.widgets.welcome import WelcomePanel, mark_welcomed, welcome_due, welcome_text
@@ -53,17 +52,6 @@ def test_due_once_per_data_directory_and_kept_beside_other_settings(tmp_path):
     assert not welcome_due(settings_in(tmp_path))
     stored = (tmp_path / SETTINGS_FILE).read_text()
     assert "[welcome]" in stored and "[models]" in stored
-
-
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
 
 
 @pytest.mark.parametrize("key", [Qt.Key.Key_Return, Qt.Key.Key_Space, Qt.Key.Key_Escape])
