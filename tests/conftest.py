@@ -63,3 +63,28 @@ def default_pair() -> tuple[str, str]:
     if missing:
         pytest.fail(f"default models missing from {MODELS}: {missing}; run `make models`")
     return str(SMOLLM2), str(GEMMA3)
+
+
+@pytest.fixture
+def make_arena(qtbot, event_loop, tmp_path):
+    """Arenas, each on a window and a results store of its own; shut down after the test."""
+    import random
+
+    from gui.arena import Arena
+    from gui.core.store import Store
+    from gui.widgets.main_window import MainWindow
+
+    made = []
+
+    def make(engines=(None, None), seed: int = 0):
+        window = MainWindow()
+        qtbot.addWidget(window)
+        store = Store(tmp_path / f"results-{len(made)}.sqlite")
+        arena = Arena(window, store, engines, rng=random.Random(seed))
+        made.append((arena, store))
+        return arena
+
+    yield make
+    for arena, store in made:
+        arena.shutdown()
+        store.close()

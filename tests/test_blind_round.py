@@ -13,10 +13,8 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, 
 from fakes import FakeEngine
 from gguf_files import write_gguf
 from processes import kill_after
-from gui.arena import Arena
 from gui.core.store import Store
 from gui.core.votes import Outcome
-from gui.widgets.main_window import MainWindow
 
 # A seed whose first draw keeps side A on the Left and one whose first draw swaps, for random.Random.
 KEEP_SEED = next(s for s in range(100) if random.Random(s).random() >= 0.5)
@@ -24,26 +22,18 @@ SWAP_SEED = next(s for s in range(100) if random.Random(s).random() < 0.5)
 
 
 @pytest.fixture
-def make_arena(qtbot, event_loop, tmp_path):
-    made = []
+def make_arena(make_arena, qtbot, tmp_path):
+    """Arenas with the blind pair loaded, a rater named, and fake answers."""
 
     def make(seed: int, answers=(["Paris", "."], ["Lyon"])):
-        window = MainWindow()
-        qtbot.addWidget(window)
-        store = Store(tmp_path / f"results-{seed}.sqlite")
-        engines = [FakeEngine([list(a)], token_delay_s=0.02) for a in answers]
-        arena = Arena(window, store, engines, rng=random.Random(seed))
+        arena = make_arena([FakeEngine([list(a)], token_delay_s=0.02) for a in answers], seed)
         arena.rater = "tester"
         paths = [write_gguf(tmp_path / name) for name in ("Alphamodel-7B.Q5_K_M.gguf", "Betamodel-3B.Q8_0.gguf")]
         with qtbot.waitSignals([side.loaded for side in arena.sides], timeout=5000):
             arena.load_pair(str(paths[0]), str(paths[1]))
-        made.append((arena, store))
         return arena
 
-    yield make
-    for arena, store in made:
-        arena.shutdown()
-        store.close()
+    return make
 
 
 def visible_strings(window: QWidget) -> list[str]:

@@ -3,19 +3,15 @@
 `make soak` runs the long versions (tests/soak/run_soak.py) and prints their figures.
 """
 
-import random
 
 import pytest
 
 from bench.probes import StallProbe
 from fakes import FakeEngine
 from gguf_files import write_gguf
-from gui.arena import Arena
 from gui.bridge.rounds import PARALLEL
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
-from gui.core.store import Store
-from gui.widgets.main_window import MainWindow
 from soak.overload import (
     LONG_ANSWER_TOKENS,
     churn,
@@ -28,24 +24,6 @@ from soak.overload import (
 CHURN_CYCLES = 20
 # A frozen GUI thread stalls for seconds; the bench's target for a smooth window is 16 ms.
 STALL_BOUND_MS = 250
-
-
-@pytest.fixture
-def make_arena(qtbot, event_loop, tmp_path):
-    made = []
-
-    def make(engines=(None, None)):
-        window = MainWindow()
-        qtbot.addWidget(window)
-        store = Store(tmp_path / f"results-{len(made)}.sqlite")
-        arena = Arena(window, store, engines, rng=random.Random(0))
-        made.append((arena, store))
-        return arena
-
-    yield make
-    for arena, store in made:
-        arena.shutdown()
-        store.close()
 
 
 @pytest.mark.integration
