@@ -76,9 +76,10 @@ def make_arena(qtbot, event_loop, tmp_path):
 
     made = []
 
-    def make(engines=(None, None), seed: int = 0):
+    def make(engines=(None, None), seed: int = 0, blind: bool = True):
         window = MainWindow()
         qtbot.addWidget(window)
+        window.blind_action.setChecked(blind)
         store = Store(tmp_path / f"results-{len(made)}.sqlite")
         arena = Arena(window, store, engines, rng=random.Random(seed))
         made.append((arena, store))

@@ -5,25 +5,15 @@ from PySide6.QtWidgets import QLabel
 
 from fakes import FakeEngine
 from gguf_files import write_giant, write_gguf
-from gui.arena import Arena
 from gui.core.gguf_header import read_card
 from gui.core.memory import SystemMemory, estimate_memory
 from gui.core.params import LoadParams
-from gui.core.store import Store
-from gui.widgets.main_window import MainWindow
 
 
 @pytest.fixture
-def arena(qtbot, event_loop, tmp_path):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.blind_action.setChecked(False)
-    engines = (FakeEngine([["Hi", " there"]], token_delay_s=0.01), FakeEngine([["Hello"]], token_delay_s=0.01))
-    store = Store(tmp_path / "results.sqlite")
-    made = Arena(window, store, engines)
-    yield made
-    made.shutdown()
-    store.close()
+def arena(make_arena):
+    return make_arena((FakeEngine([["Hi", " there"]], token_delay_s=0.01), FakeEngine([["Hello"]], token_delay_s=0.01)),
+                      blind=False)
 
 
 def label(widget, name: str) -> str:

@@ -5,23 +5,13 @@ import json
 import pytest
 
 from fakes import FakeEngine
-from gui.arena import Arena
 from gui.core.paths import MODELS_ENV
-from gui.core.store import Store
 from gui.smoke import run_smoke
-from gui.widgets.main_window import MainWindow
 
 
 @pytest.fixture
-def arena(qtbot, event_loop, tmp_path):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.blind_action.setChecked(False)
-    store = Store(tmp_path / "results.sqlite")
-    made = Arena(window, store, (FakeEngine(), FakeEngine()))
-    yield made
-    made.shutdown()
-    store.close()
+def arena(make_arena):
+    return make_arena((FakeEngine(), FakeEngine()), blind=False)
 
 
 def test_without_model_files_it_says_where_they_belong_and_fails(arena, event_loop, tmp_path, monkeypatch):

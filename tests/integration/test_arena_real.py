@@ -8,27 +8,17 @@ import sys
 
 import pytest
 
-from gui.arena import Arena
 from gui.bridge.rounds import MEASURE, PARALLEL, SEQUENTIAL
 from gui.core.metrics import StopReason
 from gui.core.params import SamplingParams
 from gui.core.report_data import gather
-from gui.core.store import Store
-from gui.widgets.main_window import MainWindow
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def arena(qtbot, event_loop, tmp_path):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.blind_action.setChecked(False)
-    store = Store(tmp_path / "results.sqlite")
-    made = Arena(window, store)
-    yield made
-    made.shutdown()
-    store.close()
+def arena(make_arena):
+    return make_arena(blind=False)
 
 
 def load_pair(qtbot, arena, left, right):
