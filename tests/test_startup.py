@@ -1,12 +1,7 @@
 """The window's start, in a fresh process: painted before the slow imports, and the results' libraries left for later."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from processes import child_report
 
-ROOT = Path(__file__).resolve().parents[1]
 SLOW = ("asyncio", "qasync", "numpy", "gguf", "llama_cpp", "matplotlib", "scipy", "statsmodels", "pygments")
 
 # The app's own main() with no models to load, its window closed as soon as it is painted: which slow
@@ -44,11 +39,7 @@ sys.exit(code)
 
 
 def test_the_window_paints_before_the_slow_imports_and_closing_it_at_once_quits():
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run([sys.executable, "-c", _CHILD], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = child_report(_CHILD)
     assert not seen["forced"], "the app kept running after its window was closed"
     assert seen["painted"] == []
     # The arena needs asyncio, numpy and gguf; llama.cpp waits for a model, the rest for the windows that draw

@@ -1,22 +1,17 @@
 """The live decode-rate chart: drawn on a thread of its own once shown, at a few Hz, only when something changed."""
 
-import json
 import logging
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from matplotlib.colors import to_hex
 from PySide6.QtCore import QCoreApplication, QEvent, QSize
 from PySide6.QtGui import QPalette
 
+from processes import child_report
 from gui.widgets.rate_chart import RateChart
 from gui.widgets.theme import DARK, LIGHT, palette_for
 
-ROOT = Path(__file__).resolve().parents[2]
 FIRST_IMAGE_MS = 20000  # the first picture waits for matplotlib's import on the chart's thread
 RENDER_MS = 2000  # a timer tick (500 ms) and one render
 
@@ -92,11 +87,7 @@ print(json.dumps({"hidden": hidden, "importers": importers, "image": not chart.i
 
 
 def test_matplotlib_is_imported_only_once_shown_and_never_on_the_gui_thread():
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run([sys.executable, "-c", _CHILD], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = child_report(_CHILD)
     assert report["hidden"] == {"matplotlib": False, "threads": ["MainThread"]}
     assert report["importers"] == ["rate chart"]
     # The point added before the first show is on the first picture.

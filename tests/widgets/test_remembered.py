@@ -1,9 +1,6 @@
 """Settings remembered between runs: the pair, sampling and load settings, modes, layout and recent files."""
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -13,6 +10,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from fakes import FakeEngine
 from gguf_files import write_gguf
+from processes import child_report
 from gui.arena import Arena
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.store import Store
@@ -246,10 +244,7 @@ sys.exit(gui.app.main(sys.argv[1:]))
 
 def run_app(*args: str) -> dict:
     """Start the app in a child process (the one event loop it makes is its own); what it would show."""
-    done = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_report(CHILD, *args)
 
 
 def test_the_app_starts_from_what_it_remembers_where_the_command_line_says_nothing(new_window, data_dir, files):

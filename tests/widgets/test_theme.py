@@ -1,12 +1,6 @@
 """The look: light and dark palettes that read well, the system's scheme followed as it changes, charts in the
 palette's colours, and a window that clips nothing at 100% and 200% scaling."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import matplotlib
 import pytest
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -15,9 +9,9 @@ from matplotlib.figure import Figure
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 
+from processes import child_report
 from gui.widgets.theme import DARK, LIGHT, SYSTEM, THEME_ENV, Theme, apply_theme, is_dark, palette_for, theme_choice
 
-ROOT = Path(__file__).resolve().parents[2]
 Role, Group = QPalette.ColorRole, QPalette.ColorGroup
 
 
@@ -168,10 +162,6 @@ print(json.dumps({"ratio": window.devicePixelRatio(), "clipped": clipped}))
 @pytest.mark.parametrize("scale", [1, 2])
 def test_nothing_is_clipped_at_100_and_200_percent(tmp_path, scale):
     # Qt reads the scale once, when the application starts: a fresh process per scale.
-    env = dict(os.environ, QT_SCALE_FACTOR=str(scale), QT_QPA_PLATFORM="offscreen", GGUF_ARENA_DATA=str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", _CLIPPED], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = child_report(_CLIPPED, QT_SCALE_FACTOR=str(scale), GGUF_ARENA_DATA=str(tmp_path))
     assert result["ratio"] == scale
     assert result["clipped"] == []

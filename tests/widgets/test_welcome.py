@@ -1,10 +1,6 @@
 """The first-run welcome: shown once per data directory, names the models, dismissible from the keyboard; an empty
 models folder still starts, with each pane saying how to pick a file."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,12 +10,12 @@ from PySide6.QtWidgets import QLabel
 
 from fakes import fake_card
 from gguf_files import write_gguf
+from processes import child_report
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.theme import DARK, LIGHT, palette_for
 from gui.widgets.remembered import SETTINGS_FILE, settings_in
 from gui.widgets.welcome import WelcomePanel, mark_welcomed, welcome_due, welcome_text
 
-ROOT = Path(__file__).resolve().parents[2]
 SMOL, GEMMA = "SmolLM2-135M-Instruct.Q4_1.gguf", "gemma-3-270m-q4_k_m.gguf"
 
 
@@ -120,12 +116,8 @@ sys.exit(run_app(build_parser().parse_args(sys.argv[1:]), drive=report))
 
 
 def start(data: Path, models: Path, *args: str) -> dict:
-    env = dict(os.environ, GGUF_ARENA_DATA=str(data), GGUF_ARENA_MODELS=str(models), QT_QPA_PLATFORM="offscreen",
-               MPLCONFIGDIR=str(data.parent / "matplotlib"))
-    done = subprocess.run([sys.executable, "-c", _START, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_report(_START, *args, GGUF_ARENA_DATA=str(data), GGUF_ARENA_MODELS=str(models),
+                        MPLCONFIGDIR=str(data.parent / "matplotlib"))
 
 
 def test_shown_on_the_first_start_naming_the_models_and_not_on_the_second(tmp_path):
