@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from gui.core.chat import FormatChoice
+from gui.core.cpu import choose_weight_path, cpu_info
 from gui.core.engine import EngineError, LoadedModel, Outcome
 from gui.core.metrics import StopReason
 
@@ -56,6 +57,8 @@ class FakeEngine:
             card=fake_card(path), load_s=0.01, model_bytes=1000, unmapped_weight_bytes=0,
             context_bytes=500, n_ctx=params.n_ctx, chat_format=FormatChoice(None, "Chat template: the file's own."),
             identity={"label": Path(path).stem, "path": path, "architecture": "llama", "fingerprint": "fake"},
+            weight_path=choose_weight_path(params.weight_repack, cpu_info(), build_has_amx=False),
+            weight_buffers=("CPU_Mapped",),
         )
         return self.loaded
 

@@ -1,6 +1,7 @@
 """The llama.cpp backend: the one module that imports llama_cpp, lazily, on the first load."""
 
 import codecs
+import contextlib
 import ctypes
 import dataclasses
 import functools
@@ -20,6 +21,7 @@ from gui.core.chat import (
     fold_system_prompt,
     refused_template,
 )
+from gui.core.cpu import WeightPath, build_has_amx, choose_weight_path, cpu_info
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
@@ -62,6 +64,8 @@ class LoadedModel:
     n_ctx: int
     chat_format: FormatChoice
     identity: dict  # what results record about the file (gui.core.identity.model_identity)
+    weight_path: WeightPath  # whether llama.cpp's extra (repacked) weight buffers were allowed, and why
+    weight_buffers: tuple[str, ...]  # the buffers llama.cpp put the weights in, from its log (CPU_Mapped, CPU_REPACK…)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,12 @@ def _install_log_callback(llama_cpp) -> None:
 
     _log_callback = on_log
     llama_cpp.llama_log_set(on_log, ctypes.c_void_p(0))
+
+
+def weight_buffers_from_log(lines: list[str]) -> tuple[str, ...]:
+    """The buffers llama.cpp says it put a model's weights in, in its order (CPU_Mapped, CPU_REPACK, AMX…)."""
+    found = (match.group(1) for match in map(_BUFFER_LINE.search, lines) if match and match.group(2) == "model")
+    return tuple(dict.fromkeys(found))
 
 
 def buffer_bytes_from_log(lines: list[str]) -> tuple[int, int]:
@@ -201,6 +211,34 @@ def _plain_greedy(sampling: dict) -> bool:
     )
 
 
+@contextlib.contextmanager
+def model_defaults(extra_buffers: bool, progress=None):
+    """Loads inside get these model params: llama.cpp's extra weight buffers allowed or not, and a progress callback.
+
+    Llama() takes neither, but builds its model params from llama_model_default_params: it stands in
+    for that function for the loads inside, one load at a time (the load lock).
+    """
+    import llama_cpp.llama as llama_module
+
+    with _LOAD_LOCK:
+        # Read under the lock: outside it, a load waiting here took the other load's stand-in
+        # for the original and "restored" it for good, one more wrapper per race (`make soak`).
+        default_params = llama_module.llama_cpp.llama_model_default_params
+
+        def params():
+            model_params = default_params()
+            if progress is not None:
+                model_params.progress_callback = progress
+            model_params.use_extra_bufts = extra_buffers
+            return model_params
+
+        llama_module.llama_cpp.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            llama_module.llama_cpp.llama_model_default_params = default_params
+
+
 class LlamaEngine:
     """One model, owned by one thread for its whole life (load, generate, close)."""
 
@@ -225,10 +263,12 @@ class LlamaEngine:
             except GGUFFileError as error:
                 raise EngineError(str(error)) from error
         import llama_cpp
-        import llama_cpp.llama as llama_module
         from jinja2.exceptions import TemplateError
 
         _install_log_callback(llama_cpp)
+        weight_path = choose_weight_path(
+            params.weight_repack, cpu_info(), build_has_amx(llama_cpp.llama_print_system_info().decode())
+        )
         cancelled = False
 
         @llama_cpp.llama_progress_callback
@@ -237,20 +277,10 @@ class LlamaEngine:
             cancelled = not on_progress(fraction)
             return not cancelled
 
-        def params_with_progress():
-            # Llama() takes no progress callback, but builds its model params from this function.
-            model_params = default_params()
-            model_params.progress_callback = progress
-            return model_params
-
-        with _LOAD_LOCK:
-            # Read under the lock: outside it, a load waiting here took the other load's stand-in
-            # for the original and "restored" it for good, one more wrapper per race (`make soak`).
-            default_params = llama_module.llama_cpp.llama_model_default_params
+        with model_defaults(weight_path.extra_buffers, progress):
             # The clock starts here: waiting for the other side's load is not this model's cost.
             started = time.perf_counter()
             _log_state.lines = lines = []
-            llama_module.llama_cpp.llama_model_default_params = params_with_progress
             try:
                 llm = _llama_class()(
                     model_path=path,
@@ -272,7 +302,6 @@ class LlamaEngine:
                     raise EngineError("Load cancelled.") from error
                 raise EngineError(explain_load_failure(path, lines)) from error
             finally:
-                llama_module.llama_cpp.llama_model_default_params = default_params
                 _log_state.lines = None
             load_s = time.perf_counter() - started
         unmapped, context = buffer_bytes_from_log(lines)
@@ -287,7 +316,11 @@ class LlamaEngine:
             n_ctx=llm.n_ctx(),
             chat_format=choice,
             identity=model_identity(card),
+            weight_path=weight_path,
+            weight_buffers=weight_buffers_from_log(lines),
         )
+        log.info("%s: %s weights in %s (%s)", Path(path).name, weight_path.name,
+                 ", ".join(self.loaded.weight_buffers) or "no buffer named", weight_path.reason)
         return self.loaded
 
     def set_chat_format(self, override: str | None) -> FormatChoice:

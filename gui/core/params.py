@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from gui.core.cpu import REPACK_AUTOMATIC
+
 # How a round runs: both at once on split cores (Race), one after the other, or each alone N times.
 PARALLEL = "parallel"
 SEQUENTIAL = "sequential"
@@ -29,9 +31,11 @@ class LoadParams:
     n_ctx and n_gpu_layers take effect at the next load; n_threads at the next request.
     n_threads 0 means "automatic": each side gets its share of the cores for the round's mode.
     chat_format None means "the file's own template, else the one for its architecture".
+    weight_repack "automatic" lets llama.cpp repack weights where that is safe on this CPU; "off" never.
     """
 
     n_ctx: int = 2048
     n_threads: int = 0
     n_gpu_layers: int = 0
     chat_format: str | None = None
+    weight_repack: str = REPACK_AUTOMATIC

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.cpu import REPACK_AUTOMATIC, REPACK_OFF
 from gui.core.params import DEFAULT_RUNS, LoadParams, SamplingParams
 
 _MODES = (
@@ -73,6 +74,15 @@ class SideEditor(QWidget):
         self.n_threads.setSpecialValueText("auto")
         self.n_gpu_layers = _int_spin("GPU layers", -1, 999, "Layers offloaded to the GPU; applies at the next load")
         self.n_gpu_layers.setSpecialValueText("all")
+        self.weight_repack = QComboBox()
+        self.weight_repack.addItem("automatic", REPACK_AUTOMATIC)
+        self.weight_repack.addItem("off", REPACK_OFF)
+        self.weight_repack.setAccessibleName("CPU weight repacking")
+        self.weight_repack.setToolTip(
+            "automatic: the engine repacks weights for this CPU's vector units where that is safe (never on CPUs "
+            "with AMX, whose kernels crash); off: weights stay as laid out in the file, the way out of the next "
+            "such bug. Applies at the next load"
+        )
 
         sampling = QGroupBox("Sampling")
         form = QFormLayout(sampling)
@@ -92,6 +102,7 @@ class SideEditor(QWidget):
         form.addRow("Context size", self.n_ctx)
         form.addRow("Threads", self.n_threads)
         form.addRow("GPU layers", self.n_gpu_layers)
+        form.addRow("CPU weight repacking", self.weight_repack)
         layout = QVBoxLayout(self)
         layout.addWidget(sampling)
         layout.addWidget(loading)
@@ -101,6 +112,7 @@ class SideEditor(QWidget):
         spins = (self.temperature, self.top_p, self.top_k, self.repeat_penalty, self.max_tokens, self.seed)
         for box in spins + (self.n_ctx, self.n_threads, self.n_gpu_layers):
             box.valueChanged.connect(self.edited)
+        self.weight_repack.currentIndexChanged.connect(self.edited)
         self.set_values(SamplingParams(), LoadParams())
 
     def sampling(self) -> SamplingParams:
@@ -116,7 +128,8 @@ class SideEditor(QWidget):
 
     def load_params(self) -> LoadParams:
         return LoadParams(
-            n_ctx=self.n_ctx.value(), n_threads=self.n_threads.value(), n_gpu_layers=self.n_gpu_layers.value()
+            n_ctx=self.n_ctx.value(), n_threads=self.n_threads.value(), n_gpu_layers=self.n_gpu_layers.value(),
+            weight_repack=self.weight_repack.currentData(),
         )
 
     def set_values(self, sampling: SamplingParams, load: LoadParams) -> None:
@@ -132,6 +145,8 @@ class SideEditor(QWidget):
         self.n_ctx.setValue(load.n_ctx)
         self.n_threads.setValue(load.n_threads)
         self.n_gpu_layers.setValue(load.n_gpu_layers)
+        # A value this version does not know (a hand-edited settings file) falls back to automatic.
+        self.weight_repack.setCurrentIndex(max(0, self.weight_repack.findData(load.weight_repack)))
 
 
 class SettingsPanel(QWidget):
@@ -139,8 +154,8 @@ class SettingsPanel(QWidget):
 
     Signals:
         changed(): a setting changed (by the user, the mode, the sharing box or set_values).
-        loadSettingsChanged(int): the context size or GPU layers of that side (0 left,
-            1 right) changed, so its model needs a reload to honour them.
+        loadSettingsChanged(int): the context size, GPU layers or CPU weight repacking of that
+            side (0 left, 1 right) changed, so its model needs a reload to honour them.
     """
 
     changed = Signal()
@@ -196,9 +211,9 @@ class SettingsPanel(QWidget):
     def _editor(self, side: int) -> SideEditor:
         return self._editors[0 if self._shared() else side]
 
-    def _reload_key(self, side: int) -> tuple[int, int]:
+    def _reload_key(self, side: int) -> tuple[int, int, str]:
         load = self._editor(side).load_params()
-        return load.n_ctx, load.n_gpu_layers
+        return load.n_ctx, load.n_gpu_layers, load.weight_repack
 
     def _show_sharing(self) -> None:
         self.tabs.tabBar().setVisible(not self._shared())
@@ -272,6 +287,13 @@ class SettingsPanel(QWidget):
             with QSignalBlocker(editor):
                 editor.set_values(sampling, load)
         self._show_sharing()
+        self._on_edited()
+
+    def turn_weight_repacking_off(self) -> None:
+        """The safe way to load after a crash in llama.cpp: no repacked weights on either side; emits as set_values does."""
+        for editor in self._editors:
+            with QSignalBlocker(editor):
+                editor.weight_repack.setCurrentIndex(editor.weight_repack.findData(REPACK_OFF))
         self._on_edited()
 
     def set_values(self, sampling: SamplingParams, load: LoadParams) -> None:

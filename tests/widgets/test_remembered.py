@@ -22,7 +22,8 @@ LEFT = (
                    max_tokens=512, seed=1234),
     LoadParams(n_ctx=4096, n_threads=2, n_gpu_layers=-1),
 )
-RIGHT = (SamplingParams(temperature=0.0, top_k=1, max_tokens=64, seed=7), LoadParams(n_ctx=1024, n_threads=1))
+RIGHT = (SamplingParams(temperature=0.0, top_k=1, max_tokens=64, seed=7),
+         LoadParams(n_ctx=1024, n_threads=1, weight_repack="off"))
 
 
 @pytest.fixture

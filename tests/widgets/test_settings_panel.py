@@ -123,6 +123,30 @@ def test_leaving_per_side_reloads_a_side_whose_load_values_differed(panel, reloa
     assert reloads == [1]
 
 
+def test_cpu_weight_repacking_is_per_side_and_reloads_that_side(panel, reloads):
+    assert panel.load_params(0).weight_repack == "automatic"
+    panel.same.setChecked(False)
+    combo = editor(panel, 1).weight_repack
+    assert [combo.itemText(i) for i in range(combo.count())] == ["automatic", "off"]
+    combo.setCurrentIndex(combo.findData("off"))
+    assert reloads == [1]
+    assert (panel.load_params(0).weight_repack, panel.load_params(1).weight_repack) == ("automatic", "off")
+
+
+def test_turning_repacking_off_after_a_crash_reloads_both_sides(panel, reloads):
+    panel.same.setChecked(False)
+    editor(panel, 1).weight_repack.setCurrentIndex(1)
+    reloads.clear()
+    panel.turn_weight_repacking_off()
+    assert reloads == [0]  # the right side was off already
+    assert {panel.load_params(side).weight_repack for side in (0, 1)} == {"off"}
+
+
+def test_an_unknown_repacking_value_from_a_hand_edited_file_reads_automatic(panel):
+    panel.set_values(SamplingParams(), LoadParams(weight_repack="sometimes"))
+    assert panel.load_params(0).weight_repack == "automatic"
+
+
 def test_other_edits_change_but_need_no_reload(qtbot, panel, reloads):
     with qtbot.waitSignal(panel.changed, timeout=1000):
         editor(panel, 0).n_threads.setValue(2)
