@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
+from gui.core import crash
 from gui.core.default_models import FetchError, default_model_paths, fetch_default_models
 from gui.core.params import PARALLEL, SEQUENTIAL, LoadParams, SamplingParams
 from gui.core.paths import DATA_ENV, LOG_FILE, RESOURCES_DIR, RESULTS_FILE, data_dir, models_dir
@@ -297,6 +298,8 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
     except StoreError as error:
         print(error, file=sys.stderr)
         return 1
+    last_crash = crash.take_last_crash(data)
+    crash.arm(data)
     headless = smoke_out is not None or drive is not None
     app = make_app("offscreen" if headless else None, getattr(args, "theme", None))
     from gui.widgets.main_window import MainWindow
@@ -327,6 +330,8 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
         # longer than the window.
         window.show()
         wait_for_first_paint(window)
+    if last_crash is not None:
+        tell_of_crash(window, last_crash, store)
     run_on_qasync(app)
     import asyncio
 
@@ -363,6 +368,14 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
             save_window(remembered, window, arena.model_paths())
         arena.shutdown()
         store.close()
+        crash.disarm()
+
+
+def tell_of_crash(window, report: crash.CrashReport, store: Store) -> None:
+    """The notice of the last session's native crash, in the window and on standard error (headless commands)."""
+    text, offer_safe_path = crash.describe(report, *store.counts(), window.blind_action.isChecked())
+    print(text, file=sys.stderr)
+    window.show_crash_notice(text, offer_safe_path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,9 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "batch":
         from gui.batch_command import run_batch_command
 
+        data = data_dir(getattr(args, "data_dir", None))
         # llama.cpp's lines (a failed load's reason among them) go to the log file, as in the window.
-        setup_logging(data_dir(getattr(args, "data_dir", None)), echo=True)
-        return run_batch_command(args)
+        setup_logging(data, echo=True)
+        crash.arm(data)  # a native crash in a batch is told of at the window's next start
+        try:
+            return run_batch_command(args)
+        finally:
+            crash.disarm()
     if args.command == "report":
         return write_results_report(args)
     if args.command == "screenshots":

@@ -5,10 +5,12 @@ import itertools
 import queue
 import threading
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from gui.bridge.worker import Answer, EngineWorker, GenerateRequest
+from gui.core import crash
 from gui.core.chat import Conversation
 from gui.core.gguf_header import ModelCard
 from gui.core.metrics import TokenClock
@@ -92,6 +94,7 @@ class Side(QObject):
         self.path = path
         self._load_id = next(_request_ids)
         self._load_cancel = threading.Event()
+        self._note("loading", Path(path).name)
         self._loadRequested.emit(self._load_id, path, params, self._load_cancel, card)
 
     def load_ended(self) -> asyncio.Future:
@@ -138,6 +141,7 @@ class Side(QObject):
         self._clock = None
         self._last_live = 0.0  # the first token's figures (TTFT) show at once
         messages = self.conversation.messages(sampling.system_prompt, user_text)
+        self._note("answering")
         self.answerStarted.emit(user_text)
         self._generateRequested.emit(
             GenerateRequest(request_id, messages, sampling, n_threads, contended, self._answer_cancel, reuse_prefix)
@@ -195,6 +199,11 @@ class Side(QObject):
         QMetaObject.invokeMethod(self._worker, "close", Qt.ConnectionType.BlockingQueuedConnection)
         self._thread.quit()
         self._thread.wait()
+        self._note("closed")
+
+    def _note(self, doing: str, model: str | None = None, weights: str | None = None) -> None:
+        """Tell the crash recorder what this side does now, so a native crash can be told of at the next start."""
+        crash.note_side(f"model {self.objectName().upper()}", doing, model, weights)
 
     @Slot(int, float)
     def _on_load_progressed(self, request_id: int, fraction: float) -> None:
@@ -208,6 +217,8 @@ class Side(QObject):
         self._load_id = 0
         self.model = model
         self.conversation.clear()
+        self._note("ready", Path(model.card.path).name,
+                   f"{model.weight_path.name} ({', '.join(model.weight_buffers)})")
         self.loaded.emit(model)
 
     @Slot(int, str)
@@ -215,6 +226,7 @@ class Side(QObject):
         if request_id != self._load_id:
             return
         self._load_id = 0
+        self._note("idle")
         self.loadFailed.emit(message)
 
     @Slot(object)
@@ -227,6 +239,7 @@ class Side(QObject):
         if answer.request_id == self._answer_id:
             self.drain()  # the last tokens may still be queued behind this signal
             self._answer_id = 0
+            self._note("ready")
             if self._keep:
                 self.conversation.record(self._user_text, answer.text if answer.stats.error is None else None)
             self.answerFinished.emit(answer)

@@ -197,6 +197,11 @@ class Store:
         rows = self._db.execute(f"SELECT {', '.join(_VOTE_COLUMNS)} FROM votes ORDER BY id").fetchall()
         return [self._vote(row) for row in rows]
 
+    def counts(self) -> tuple[int, int]:
+        """(rounds, votes) committed, without reading them."""
+        return (self._db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0],
+                self._db.execute("SELECT COUNT(*) FROM votes").fetchone()[0])
+
     def round(self, round_id: str) -> RoundRecord | None:
         """One stored round, or None."""
         row = self._db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -339,6 +340,24 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def show_status(self, text: str) -> None:
         self.status.showMessage(text)
+
+    def show_crash_notice(self, text: str, offer_safe_path: bool) -> QMessageBox:
+        """Tell of the last session's crash; with `offer_safe_path`, a button turns CPU weight repacking off.
+
+        Window-modal, not application-modal: the models go on loading behind it.
+        """
+        notice = QMessageBox(QMessageBox.Icon.Warning, "The last session crashed", text, parent=self)
+        notice.setObjectName("crashNotice")
+        if offer_safe_path:
+            safe = notice.addButton("Turn CPU weight repacking off", QMessageBox.ButtonRole.AcceptRole)
+            safe.setObjectName("safePath")
+            notice.addButton("Keep my settings", QMessageBox.ButtonRole.RejectRole)
+            safe.clicked.connect(self.settings.turn_weight_repacking_off)
+        else:
+            notice.addButton(QMessageBox.StandardButton.Ok)
+        notice.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        notice.open()
+        return notice
 
     @Slot(bool)
     def set_blind(self, blind: bool) -> None:

@@ -350,3 +350,23 @@ def test_after_a_vote_the_prompt_has_the_focus(qtbot):
     with qtbot.waitSignal(window.rating.voteCast, timeout=1000):
         window.rating.buttons[1].click()
     assert window.focusWidget() is window.prompt
+
+
+def test_the_crash_notice_offers_the_safe_path_and_takes_it(qtbot, window):
+    reloads = []
+    window.settings.loadSettingsChanged.connect(reloads.append)
+    notice = window.show_crash_notice("The last session ended in a crash (Segmentation fault) inside llama.cpp", True)
+    qtbot.waitExposed(notice)
+    assert "inside llama.cpp" in notice.text()
+    assert notice.windowModality() == Qt.WindowModality.WindowModal  # the models go on loading behind it
+    qtbot.mouseClick(notice.findChild(QAbstractButton, "safePath"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not notice.isVisible())
+    assert [window.settings.load_params(side).weight_repack for side in (0, 1)] == ["off", "off"]
+    assert reloads == [0, 1]
+
+
+def test_the_crash_notice_offers_nothing_already_taken(qtbot, window):
+    notice = window.show_crash_notice("CPU weight repacking was already off", False)
+    qtbot.waitExposed(notice)
+    assert notice.findChild(QAbstractButton, "safePath") is None
+    assert [button.text().replace("&", "") for button in notice.buttons()] == ["OK"]
