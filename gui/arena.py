@@ -421,7 +421,7 @@ class Arena(QObject):
         if answer is None:
             return None
         index = slot ^ self.swapped
-        metrics = answer_metrics(answer.stats, self.sides[index].model.load_s, self.side_memory(index))
+        metrics = answer_metrics(answer.stats, self.sides[index].model, self.side_memory(index))
         runs = self.round.measurements.get(index) if self.round is not None else None
         if runs:
             metrics["runs"] = [stats_dict(stats) for stats in runs]

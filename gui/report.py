@@ -17,7 +17,7 @@ from gui.widgets.units import DASH, format_bytes, format_count
 DPI = 110
 _ENVIRONMENT_KEYS = (
     ("app_version", "GGUF Arena"), ("llama_cpp_python", "llama-cpp-python"), ("python", "Python"), ("os", "OS"),
-    ("cpu", "CPU"), ("cores", "Cores"), ("ram_bytes", "RAM"), ("gpus", "GPUs"),
+    ("cpu", "CPU"), ("cpu_features", "CPU features"), ("cores", "Cores"), ("ram_bytes", "RAM"), ("gpus", "GPUs"),
 )
 # Inline, like everything else: the file must open anywhere, offline, on its own.
 _STYLE = """
@@ -269,8 +269,9 @@ def _reproducibility(data: ReportData) -> str:
     found = data.reproducibility
     parts = [f"<p>{_e(_rounds_line(data))}</p>", "<h3>Model files</h3>"]
     parts.append(_table(
-        ["Model", "Fingerprint", "Path"],
-        [[model, "\n".join(found.fingerprints[model]), "\n".join(found.paths[model])] for model in found.fingerprints],
+        ["Model", "Fingerprint", "Path", "Weight buffers"],
+        [[model, "\n".join(found.fingerprints[model]), "\n".join(found.paths[model]),
+          "\n".join(found.weight_buffers[model]) or DASH] for model in found.fingerprints],
         numeric=(),
     ))
     parts.append("<h3>Settings</h3>")
@@ -323,4 +324,6 @@ def _environment_value(key: str, value) -> str:
         return format_bytes(value)
     if key == "gpus":
         return ", ".join(map(str, value)) or "none"
+    if key == "cpu_features":
+        return ", ".join(f"{name.upper()} {DASH if has is None else 'yes' if has else 'no'}" for name, has in value.items())
     return str(value)

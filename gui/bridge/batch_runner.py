@@ -132,7 +132,7 @@ class BatchRunner(QObject):
             sides.append({
                 "model": model.identity,
                 "output": answer.text,
-                "metrics": answer_metrics(answer.stats, model.load_s, side_memory(model, resident)),
+                "metrics": answer_metrics(answer.stats, model, side_memory(model, resident)),
                 "checks": [result.to_dict() for result in run_checks(answer.text, list(item.checks))]
                 if item.checks else None,
                 "params": {"sampling": dataclasses.asdict(sampling), "load": dataclasses.asdict(self.load[index])},

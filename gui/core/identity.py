@@ -10,6 +10,7 @@ import psutil
 import pynvml
 
 import gui
+from gui.core.cpu import cpu_info
 from gui.core.gguf_header import ModelCard
 
 _SAMPLE = 1 << 20
@@ -51,7 +52,8 @@ def environment() -> dict:
         "llama_cpp_python": _version("llama-cpp-python"),
         "python": platform.python_version(),
         "os": platform.platform(),
-        "cpu": _cpu_name(),
+        "cpu": cpu_info().model,
+        "cpu_features": cpu_info().features(),  # AVX2, AVX-512, AMX: what llama.cpp's kernels can use
         "cores": os.cpu_count(),
         "ram_bytes": psutil.virtual_memory().total,
         "gpus": _gpu_names(),
@@ -63,18 +65,6 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
-
-
-def _cpu_name() -> str:
-    """The CPU's model name (platform.processor() is empty on most Linux systems)."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _gpu_names() -> list[str]:

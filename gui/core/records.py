@@ -22,11 +22,14 @@ def stats_dict(stats: GenerationStats) -> dict:
     return {**dataclasses.asdict(stats), "stop_reason": stats.stop_reason.value}
 
 
-def answer_metrics(stats: GenerationStats, load_s: float, memory: SideMemory | None) -> dict:
-    """An answer's figures as stored: its GenerationStats, its model's load time and memory."""
+def answer_metrics(stats: GenerationStats, model, memory: SideMemory | None) -> dict:
+    """An answer's figures as stored: its GenerationStats, and its loaded model's load time, weight buffers and memory."""
     return {
         **stats_dict(stats),
-        "load_s": load_s,
+        "load_s": model.load_s,
+        # Repacked weights decode at another speed: the figures are only comparable with the path beside them.
+        "weight_path": model.weight_path.name,
+        "weight_buffers": list(model.weight_buffers),
         "weights_bytes": memory.weights_bytes if memory else None,
         "context_bytes": memory.context_bytes if memory else None,
     }

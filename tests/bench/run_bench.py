@@ -36,6 +36,7 @@ from gui.app import start_qt
 from gui.bridge.pump import TokenPump
 from gui.bridge.rounds import PARALLEL, SEQUENTIAL, Round, SideRequest
 from gui.bridge.side import Side
+from gui.core.engine import model_defaults
 from gui.core.identity import environment
 from gui.core.params import LoadParams, SamplingParams
 
@@ -89,8 +90,10 @@ def decode_ratio_vs_bare(sides, engines, app_answers: dict) -> tuple[dict, dict]
 
     figure, details = {}, {}
     for side, engine, path in zip(sides, engines, MODELS):
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_threads=DECODE_THREADS,
-                              n_threads_batch=DECODE_THREADS, verbose=True)
+        # The bare loop loads with the app's weight buffers: on an AMX CPU llama.cpp's own default crashes.
+        with model_defaults(side.model.weight_path.extra_buffers):
+            llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_threads=DECODE_THREADS,
+                                  n_threads_batch=DECODE_THREADS, verbose=True)
         answers, bare = [], []
         try:
             for _ in range(REPS):  # alternated, so drift in the machine's load hits both alike
@@ -292,8 +295,8 @@ def percentile(values: list[float], pct: float) -> float:
 
 def machine() -> dict:
     env = environment()
-    return {key: env[key] for key in ("cpu", "cores", "python", "llama_cpp_python", "os", "ram_bytes")} | {
-        "load_average": os.getloadavg()}
+    return {key: env[key] for key in ("cpu", "cpu_features", "cores", "python", "llama_cpp_python", "os",
+                                      "ram_bytes")} | {"load_average": os.getloadavg()}
 
 
 def print_table(results: dict) -> None:
@@ -356,6 +359,9 @@ def main() -> int:
                 run(side.load_model(str(path), LoadParams(n_ctx=N_CTX, n_threads=DECODE_THREADS)))
         except Exception:  # noqa: BLE001 - the figures that need these models record the failure
             traceback.print_exc()
+        results["machine"]["weight_paths"] = {
+            label(path): f"{side.model.weight_path.name} ({', '.join(side.model.weight_buffers)})"
+            for side, path in zip(sides, MODELS) if side.model is not None}
         measure(results, "decode_ratio_vs_bare", decode_ratio_vs_bare, sides, engines, app_answers)
         measure(results, "reported_vs_counters", reported_vs_counters, app_answers)
         measure(results, "parallel_efficiency", parallel_efficiency, sides, engines)
