@@ -27,7 +27,7 @@ def answer(ttft, decode, contended):
     return {"prompt_tokens": 10, "tokens": 50, "ttft_s": ttft, "prompt_tps": 80.0, "decode_tps": decode,
             "elapsed_s": 1.0, "stop_reason": "end of text", "threads": 2, "contended": contended,
             "first_after_load": False, "error": None, "load_s": 1.25, "weights_bytes": 400 * MIB,
-            "context_bytes": 60 * MIB}
+            "context_bytes": 60 * MIB, "weight_path": "plain", "weight_buffers": ["CPU_Mapped"]}
 
 
 def rounds():
@@ -39,7 +39,8 @@ def rounds():
             left_output="", right_output="", left_metrics=answer(0.1 * (index + 1), 40.0 + index, index == 2),
             right_metrics=answer(0.3, 20.0 + index, index == 2),
             environment={"app_version": "0.1.0", "llama_cpp_python": "0.3.36", "python": "3.11", "os": "Linux",
-                         "cpu": "<script>cpu</script>", "cores": 2, "ram_bytes": 4096 * MIB, "gpus": []},
+                         "cpu": "<script>cpu</script>",
+                         "cpu_features": {"avx2": True, "avx512": True, "amx": True}, "cores": 2, "ram_bytes": 4096 * MIB, "gpus": []},
             params={side: {"sampling": {"temperature": 0.7, "seed": 42}, "load": {"n_ctx": 2048}}
                     for side in ("left", "right")},
             batch_id="batch & co",
@@ -128,6 +129,8 @@ def test_reproducibility_lists_files_settings_seeds_and_machine(written):
     assert "seed=" not in reproducibility
     assert "Seeds: 42" in reproducibility
     assert "0.3.36" in reproducibility and "4.00 GiB" in reproducibility
+    # Speed depends on the CPU's units and the weight buffers a model loaded into.
+    assert "AVX2 yes, AVX512 yes, AMX yes" in reproducibility and "plain (CPU_Mapped)" in reproducibility
     assert "3 rounds from 2026-11-23T14:00:00 to 2026-11-23T14:02:00" in reproducibility
 
 

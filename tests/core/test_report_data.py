@@ -187,6 +187,8 @@ def test_files_settings_and_seeds_by_model_repeats_apart(data):
     assert found.load == {A: ({"n_ctx": 2048, "n_threads": 0},), B: ({"n_ctx": 4096, "n_threads": 0},)}
     assert found.seeds == (42, 43)
     assert found.environments == (ENV_1, ENV_2)
+    # Rounds stored before the weight path was recorded add none.
+    assert found.weight_buffers == {A: (), B: ()}
 
 
 def test_runs_time_span_and_round_counts(data):
