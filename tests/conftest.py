@@ -70,7 +70,7 @@ def make_arena(qtbot, event_loop, tmp_path):
     """Arenas, each on a window and a results store of its own; shut down after the test."""
     import random
 
-    from gui.arena import Arena
+    from gui.controllers.arena import Arena
     from gui.core.store import Store
     from gui.widgets.main_window import MainWindow
 

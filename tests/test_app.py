@@ -32,12 +32,12 @@ def test_the_fit_check_counts_a_model_still_loading_on_the_other_side(arena, tmp
     paths = [str(write_gguf(tmp_path / name)) for name in ("one.gguf", "two.gguf")]
     need = estimate_memory(read_card(paths[0]), LoadParams().n_ctx).total_bytes
     free = SystemMemory(process_rss_bytes=0, free_ram_bytes=int(need * 1.5), vram_bytes=None)
-    monkeypatch.setattr("gui.arena.system_memory", lambda: free)
+    monkeypatch.setattr("gui.controllers.arena.system_memory", lambda: free)
     assert arena.choose_file(0, paths[0])  # one fits
     assert not arena.choose_file(1, paths[1])  # both do not: the first is not resident yet
     assert "Both models need about" in arena.window.right.error_text() and "one.gguf" in arena.window.right.error_text()
     roomy = SystemMemory(process_rss_bytes=0, free_ram_bytes=need * 3, vram_bytes=None)
-    monkeypatch.setattr("gui.arena.system_memory", lambda: roomy)
+    monkeypatch.setattr("gui.controllers.arena.system_memory", lambda: roomy)
     assert arena.choose_file(1, paths[1])
 
 
@@ -80,7 +80,7 @@ def test_the_pair_is_read_off_the_gui_thread_and_a_bad_file_is_refused_in_its_pa
                                                                                    monkeypatch):
     import threading
 
-    import gui.arena
+    import gui.controllers.arena
 
     readers = []
 
@@ -88,7 +88,7 @@ def test_the_pair_is_read_off_the_gui_thread_and_a_bad_file_is_refused_in_its_pa
         readers.append(threading.current_thread())
         return read_card(path)
 
-    monkeypatch.setattr(gui.arena, "read_card", recording_read_card)
+    monkeypatch.setattr(gui.controllers.arena, "read_card", recording_read_card)
     tiny = write_gguf(tmp_path / "tiny.gguf")
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF")

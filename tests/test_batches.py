@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 
 from fakes import FakeEngine
 from gguf_files import write_gguf
-from gui.arena import Arena
-from gui.batches import BatchSession
+from gui.controllers.arena import Arena
+from gui.controllers.batches import BatchSession
 from gui.core.store import Store
 from gui.widgets.main_window import MainWindow
 

@@ -126,7 +126,7 @@ def test_sigkill_right_after_a_vote_in_the_app_loses_nothing(tmp_path):
         start_qt("offscreen")
         from fakes import FakeEngine
         from gguf_files import write_gguf
-        from gui.arena import Arena
+        from gui.controllers.arena import Arena
         from gui.core.store import Store
         from gui.widgets.main_window import MainWindow
         window = MainWindow()

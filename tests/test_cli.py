@@ -2,7 +2,7 @@
 
 import json
 
-from gui.app import main
+from gui.cli import main
 from gui.core.store import Store
 from gui.core.votes import Vote
 from gui.core.votes_io import write_jsonl

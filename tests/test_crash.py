@@ -27,7 +27,7 @@ from gui.app import start_qt
 start_qt("offscreen")
 from gui.core.rating_queue import RatingQueue
 from gui.core.store import Store
-from gui.rating import RatingSession
+from gui.controllers.rating import RatingSession
 store = Store(sys.argv[1])
 session = RatingSession(None, store, rng=random.Random(0))
 session.queue = RatingQueue(store.rounds(), store.votes(), {rater!r}, repeat_rate=0.3, rng=random.Random())

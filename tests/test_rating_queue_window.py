@@ -7,10 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from fakes import FakeEngine
-from gui.arena import Arena
+from gui.controllers.arena import Arena
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Outcome
-from gui.rating import RatingSession
+from gui.controllers.rating import RatingSession
 from gui.widgets.main_window import MainWindow
 from test_blind_round import leaks
 

@@ -8,7 +8,7 @@ import pytest
 from gui.core.report_data import gather
 from gui.core.store import RoundRecord
 from gui.core.votes import Outcome, Vote
-from gui.report import default_report_dir, write_report
+from gui.report.html import default_report_dir, write_report
 from gui.widgets.charts import CHARTS
 
 MIB = 1024**2

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 
 from fakes import FakeEngine
 from gguf_files import write_gguf
-from gui.arena import Arena
+from gui.controllers.arena import Arena
 from gui.core.store import Store
 from gui.core.votes_io import read_votes_jsonl
-from gui.results import HIDDEN, Results
+from gui.controllers.results import HIDDEN, Results
 from gui.widgets.main_window import MainWindow
 from test_rating_queue_window import a_round
 
@@ -75,7 +75,7 @@ def test_export_writes_every_vote(setup, event_loop, tmp_path, monkeypatch):
     event_loop.run_until_complete(arena.send("q"))
     arena.cast_vote("tie", None, None, "close call")
     out = tmp_path / "votes.jsonl"
-    monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     results.export_votes()
     assert [v.comment for v in read_votes_jsonl(out)] == ["close call"]
 
@@ -91,7 +91,7 @@ def test_a_csv_export_imports_back_into_another_store(setup, event_loop, tmp_pat
     event_loop.run_until_complete(arena.send("q"))
     arena.cast_vote("right", 1, 3, "")
     out = tmp_path / "votes.csv"
-    monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     results.export_votes()
     other = Results(window, arena, Store(tmp_path / "other.sqlite"), tmp_path / "chosen")
     assert other.import_file(str(out)) == (1, 1)
@@ -148,7 +148,7 @@ def test_a_report_that_cannot_be_written_says_where_and_what_to_do(setup, tmp_pa
 def test_an_export_that_cannot_be_written_says_what_to_do(setup, tmp_path, monkeypatch):
     window, arena, store, results = setup
     out = tmp_path / "gone" / "votes.jsonl"
-    monkeypatch.setattr("gui.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     warnings = []
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
     results.export_votes()

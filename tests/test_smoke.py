@@ -6,7 +6,7 @@ import pytest
 
 from fakes import FakeEngine
 from gui.core.paths import MODELS_ENV
-from gui.smoke import run_smoke
+from gui.commands.smoke import run_smoke
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ app.aboutToQuit.connect(lambda: seen.setdefault("built", [name for name in SLOW 
 QTimer.singleShot(20000, force_quit)
 with tempfile.TemporaryDirectory() as models, tempfile.TemporaryDirectory() as data:
     os.environ["GGUF_ARENA_MODELS"] = models
-    from gui.app import main
+    from gui.cli import main
     code = main(["--data-dir", data])
 print(json.dumps(seen), flush=True)
 sys.exit(code)

@@ -1,7 +1,10 @@
-"""The blind protocol's pure parts: drawing who sits on the Left, and spotting an answer that names its model."""
+"""The blind protocol's pure parts: who sits on the Left, spotting an answer that names its model, hiding file names."""
 
+import os
 import random
 import re
+
+HIDDEN = "[hidden]"  # what a hidden name reads as
 
 # Words in model names that say nothing about which model it is.
 _GENERIC = {"instruct", "chat", "base", "model", "gguf", "preview", "uncensored", "tuned", "final"}
@@ -34,3 +37,19 @@ def names_its_model(answer: str, identity: dict) -> bool:
     """Whether the answer names its own model ("I am SmolLM"): such a vote is kept but flagged."""
     words = identifying_words(identity)
     return any(re.search(rf"\b{re.escape(word)}", answer, re.IGNORECASE) for word in words)
+
+
+def file_spellings(paths: set[str], card_names: set[str]) -> set[str]:
+    """Every spelling of these files a text may hold: path, file name, name without .gguf, and the cards' names."""
+    names = set(card_names)
+    for path in paths:
+        base = os.path.basename(path)
+        names.update((path, base, os.path.splitext(base)[0]))
+    return names - {""}
+
+
+def names_pattern(names: set[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of the names, longest first, in any case; None for no names."""
+    if not names:
+        return None
+    return re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)), re.IGNORECASE)

@@ -100,7 +100,7 @@ class StallProbe(QObject):
 
 # `python -c` children: the clock starts before the first import and stops when the main window's first
 # paint begins; the RSS is read once that paint is done. The app child runs the app's own start-up
-# (`gui.app.main`) with an empty models folder, so that no model loads.
+# (`gui.cli.main`) with an empty models folder, so that no model loads.
 _CHILD_HEAD = """
 import time; T0 = time.perf_counter()
 import json
@@ -126,7 +126,7 @@ APP_WINDOW = """
 import os, tempfile
 with tempfile.TemporaryDirectory() as models, tempfile.TemporaryDirectory() as data:
     os.environ["GGUF_ARENA_MODELS"] = models
-    from gui.app import main
+    from gui.cli import main
     main(["--data-dir", data])
 """
 BARE_WINDOW = """

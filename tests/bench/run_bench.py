@@ -178,7 +178,7 @@ def ui_stall_ms() -> tuple[dict, dict]:
     """Lateness of a 5 ms GUI-thread timer in the real window (offscreen): while both load, while both stream."""
     from PySide6.QtWidgets import QApplication
 
-    from gui.arena import Arena
+    from gui.controllers.arena import Arena
     from gui.core.store import Store
     from gui.widgets.main_window import MainWindow
 

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from gguf_files import header_offset, sparse_copy, vocab_only_copy, write_giant, write_gguf
-from gui.arena import Arena
+from gui.controllers.arena import Arena
 from gui.core.engine import LlamaEngine
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 from gguf_files import with_string
-from gui.arena import Arena
+from gui.controllers.arena import Arena
 from gui.core.chat import BUILTIN_FORMATS
 from gui.core.engine import LlamaEngine
 from gui.core.metrics import StopReason

@@ -100,7 +100,7 @@ def _watch_sockets():
 
 sys.addaudithook(_hook)
 threading.Thread(target=_watch_sockets, daemon=True).start()
-from gui.app import main
+from gui.cli import main
 
 sys.exit(main(sys.argv[1:]))
 '''

@@ -9,7 +9,7 @@ import pytest
 
 from gui.core.cpu import REPACK_AUTOMATIC, REPACK_OFF, build_has_amx, choose_weight_path, cpu_info
 from gui.core.engine import LlamaEngine
-from gui.core.params import LoadParams, SamplingParams
+from gui.core.params import LoadParams
 from processes import ROOT
 
 pytestmark = pytest.mark.integration

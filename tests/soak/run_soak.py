@@ -31,7 +31,7 @@ from soak.overload import (  # noqa: E402
 )
 
 from gui.app import start_qt  # noqa: E402
-from gui.arena import Arena  # noqa: E402
+from gui.controllers.arena import Arena  # noqa: E402
 from gui.bridge.rounds import PARALLEL  # noqa: E402
 from gui.bridge.side import Side  # noqa: E402
 from gui.core.engine import LlamaEngine  # noqa: E402

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QToolButton
 
 from gguf_files import write_gguf
 from gui.app import open_log_on_request, setup_logging
-from gui.arena import Arena
+from gui.controllers.arena import Arena
 from gui.core.paths import LOG_FILE
 from gui.core.store import Store
 from gui.widgets.answer_pane import AnswerPane

@@ -14,7 +14,7 @@ from PySide6.QtGui import (
     QTextTable,
 )
 
-import gui.widgets.answer_pane as answer_pane
+import gui.widgets.chat_view as chat_view
 from fakes import fake_card
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.markdown_view import is_code_block, render_markdown
@@ -236,8 +236,8 @@ def test_raw_button_is_named_and_out_of_the_tab_order(pane):
 
 def test_streaming_appends_stay_plain_and_render_once_at_the_end(pane, monkeypatch):
     renders = []
-    real = answer_pane.insert_markdown
-    monkeypatch.setattr(answer_pane, "insert_markdown", lambda *args: renders.append(args[1]) or real(*args))
+    real = chat_view.insert_markdown
+    monkeypatch.setattr(chat_view, "insert_markdown", lambda *args: renders.append(args[1]) or real(*args))
     pane.begin_answer("plan?")
     for start in range(0, len(ANSWER), 5):
         pane.append_text(ANSWER[start : start + 5])

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDockWidget
 from fakes import FakeEngine
 from gguf_files import write_gguf
 from processes import child_report
-from gui.arena import Arena
+from gui.controllers.arena import Arena
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.store import Store
 from gui.widgets.main_window import MAX_RECENT, MainWindow
@@ -231,6 +231,7 @@ def test_a_loaded_file_tops_recent_files_and_is_the_pair_to_remember(qtbot, even
 CHILD = """
 import json, sys
 import gui.app
+import gui.cli
 
 
 async def report(arena, window, left, right):
@@ -239,7 +240,7 @@ async def report(arena, window, left, right):
 
 
 gui.app.run_window = report  # what the app would load and show, then quit at once
-sys.exit(gui.app.main(sys.argv[1:]))
+sys.exit(gui.cli.main(sys.argv[1:]))
 """
 
 

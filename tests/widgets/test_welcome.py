@@ -98,7 +98,8 @@ def test_a_pane_without_a_model_says_how_to_pick_one_blind_or_not(qtbot):
 _START = """
 import json, sys
 from PySide6.QtWidgets import QLabel
-from gui.app import build_parser, run_app
+from gui.app import run_app
+from gui.cli import build_parser
 
 async def report(arena, left, right):
     window = arena.window

@@ -107,3 +107,15 @@ async def run_smoke(arena, left: str | None, right: str | None, prompt: str, out
     _print_table(report)
     print(f"\nscreenshots and metrics.json in {out}")
     return 1 if any(side["error"] for side in report["sides"]) else 0
+
+
+def run_smoke_command(args) -> int:
+    """`python -m gui smoke`: the real app offscreen, not blind (it shows its figures), with no welcome."""
+    from gui.app import run_app
+
+    out = Path(args.out)
+
+    async def drive(arena, left, right) -> int:
+        return await run_smoke(arena, left, right, args.prompt, out)
+
+    return run_app(args, drive=drive, blind=False, welcome=False)

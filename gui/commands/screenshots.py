@@ -167,7 +167,7 @@ async def _shoot(arena, left: str, right: str, pictures: tuple[str, ...], out: P
     if error:
         print(f"The round failed: {error}", file=sys.stderr)
         return 1
-    from gui.smoke import chart_drawn
+    from gui.commands.smoke import chart_drawn
 
     await chart_drawn(window.chart)
     _save(window, out / f"{main}.png", full)

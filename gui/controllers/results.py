@@ -78,7 +78,7 @@ class Results(QObject):
     @Slot()
     def save_report(self) -> Path | None:
         """Write report.html and the charts as PNG into a new folder under the data directory; say where."""
-        from gui.report import default_report_dir, write_report
+        from gui.report.html import default_report_dir, write_report
 
         folder = default_report_dir(self.data)
         try:
