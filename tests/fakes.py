@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gui.core.chat import FormatChoice
 from gui.core.cpu import choose_weight_path, cpu_info
-from gui.core.engine import EngineError, LoadedModel, Outcome
+from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.metrics import StopReason
 
 
@@ -79,7 +79,7 @@ class FakeEngine:
             if count >= sampling.max_tokens:
                 reason = StopReason.MAX_TOKENS
                 break
-        return Outcome(reason, prompt_tokens=3, prompt_eval_s=0.001, counter_eval_tokens=count,
+        return AnswerOutcome(reason, prompt_tokens=3, prompt_eval_s=0.001, counter_eval_tokens=count,
                        counter_eval_s=0.01, tail="")
 
     def close(self):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from gui.core.engine import EngineError, Outcome
+from gui.core.backend import AnswerOutcome, EngineError
 from gui.core.metrics import GenerationStats, StopReason, TokenClock
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.paths import LOG_FILE
@@ -30,7 +30,7 @@ class Answer:
     request_id: int
     text: str
     stats: GenerationStats
-    counters: Outcome | None  # llama.cpp's own counters; None when the request failed
+    counters: AnswerOutcome | None  # llama.cpp's own counters; None when the request failed
 
 
 @dataclass(frozen=True)

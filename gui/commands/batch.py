@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from gui.bridge.batch_runner import BatchRunner
 from gui.bridge.side import LoadFailed, Side
 from gui.core.batch import batch_settings, duration_text, items_of, progress_bar, start_or_resume
-from gui.core.engine import LlamaEngine
+from gui.core.backend import local_backend
 from gui.core.gguf_header import GGUFFileError, read_card
 from gui.core.identity import environment
 from gui.core.params import LoadParams, SamplingParams
@@ -58,7 +58,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
 async def _run(store: Store, batch, paths: list[str], load: LoadParams, log_file: Path) -> int:
     """Load the pair one at a time, then run the batch with a progress line."""
-    sides = [Side(name, LlamaEngine()) for name in ("a", "b")]
+    sides = [Side(name, local_backend()) for name in ("a", "b")]
     runner = None
     poll = QTimer()
     poll.start(SIGNAL_POLL_MS)

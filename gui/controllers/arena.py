@@ -18,7 +18,7 @@ from gui.bridge.rounds import Round, SideRequest
 from gui.bridge.side import Side
 from gui.core.blind import draw_swap
 from gui.core.chat import BUILTIN_FORMATS, choose_format
-from gui.core.engine import LlamaEngine
+from gui.core.backend import local_backend
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import environment
 from gui.core.measure import measure_summary
@@ -54,7 +54,7 @@ class Arena(QObject):
         self.store = store
         self.rng = rng or random.Random()
         self.sides = [
-            Side(name, engine if engine is not None else LlamaEngine(), self)
+            Side(name, engine if engine is not None else local_backend(), self)
             for name, engine in zip(("a", "b"), engines)
         ]
         self.pump = TokenPump(self.sides, self)

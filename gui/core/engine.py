@@ -10,9 +10,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from pathlib import Path
 
+from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.chat import (
     NO_SYSTEM_ROLE,
     FormatChoice,
@@ -21,7 +21,7 @@ from gui.core.chat import (
     fold_system_prompt,
     refused_template,
 )
-from gui.core.cpu import WeightPath, build_has_amx, choose_weight_path, cpu_info
+from gui.core.cpu import build_has_amx, choose_weight_path, cpu_info
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
@@ -46,38 +46,6 @@ _TRIAL_CHAT = [
     {"role": "assistant", "content": "Hello! How can I help?"},
     {"role": "user", "content": "What is 2 + 2?"},
 ]
-
-
-class EngineError(Exception):
-    """A failure told in plain words: what went wrong and what to do."""
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A ready model and what its load cost."""
-
-    card: ModelCard
-    load_s: float
-    model_bytes: int  # llama_model_size: the weights as llama.cpp holds them
-    unmapped_weight_bytes: int  # weight buffers outside the file mapping (repacked, offloaded)
-    context_bytes: int  # KV cache + compute + output buffers, from llama.cpp's log
-    n_ctx: int
-    chat_format: FormatChoice
-    identity: dict  # what results record about the file (gui.core.identity.model_identity)
-    weight_path: WeightPath  # whether llama.cpp's extra (repacked) weight buffers were allowed, and why
-    weight_buffers: tuple[str, ...]  # the buffers llama.cpp put the weights in, from its log (CPU_Mapped, CPU_REPACK…)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How an answer ended, with llama.cpp's own counters for it."""
-
-    stop_reason: StopReason
-    prompt_tokens: int
-    prompt_eval_s: float
-    counter_eval_tokens: int
-    counter_eval_s: float
-    tail: str  # text held back at the end (an incomplete stop string or character), not a token
 
 
 def _install_log_callback(llama_cpp) -> None:
@@ -240,7 +208,7 @@ def model_defaults(extra_buffers: bool, progress=None):
 
 
 class LlamaEngine:
-    """One model, owned by one thread for its whole life (load, generate, close)."""
+    """The llama.cpp backend (gui.core.backend.Backend): one model, owned by one thread for its whole life."""
 
     def __init__(self):
         self._llm = None
@@ -390,8 +358,8 @@ class LlamaEngine:
         should_stop: Callable[[], bool],
         *,
         reuse_prefix: bool = True,
-    ) -> Generator[str, None, Outcome]:
-        """Yield the text of each generated token ("" while a character is incomplete); return the Outcome.
+    ) -> Generator[str, None, AnswerOutcome]:
+        """Yield the text of each generated token ("" while a character is incomplete); return the AnswerOutcome.
 
         With `reuse_prefix` the cache keeps what the last prompt shares with this one (a chat's
         earlier turns); without, the whole prompt is processed, so TTFT compares like with like.
@@ -445,7 +413,7 @@ class LlamaEngine:
                 break
         tail = "" if stop_filter.hit else stop_filter.flush() + decoder.decode(b"", final=True)
         counters = llama_cpp.llama_perf_context(llm.ctx)
-        return Outcome(
+        return AnswerOutcome(
             stop_reason=reason,
             prompt_tokens=counters.n_p_eval,
             prompt_eval_s=counters.t_p_eval_ms / 1000,

@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from gui.core.engine import EngineError, LlamaEngine
+from gui.core.backend import EngineError
+from gui.core.engine import LlamaEngine
 from gui.core.gguf_header import read_card
 from gui.core.memory import estimate_memory
 from gui.core.metrics import StopReason

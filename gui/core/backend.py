@@ -1,0 +1,75 @@
+"""The seam between the app and what runs a model: the backend protocol, its neutral types, and the local backend's factory.
+
+Controllers, the bridge, the batch runner and the store speak only this. One backend object holds one
+model for its whole life on one thread: load, then any number of generate, then close.
+"""
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from gui.core.chat import FormatChoice
+from gui.core.cpu import WeightPath
+from gui.core.gguf_header import ModelCard
+from gui.core.metrics import StopReason
+from gui.core.params import LoadParams, SamplingParams
+
+
+class EngineError(Exception):
+    """A failure told in plain words: what went wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A ready model and what its load cost."""
+
+    card: ModelCard
+    load_s: float
+    model_bytes: int  # llama_model_size: the weights as llama.cpp holds them
+    unmapped_weight_bytes: int  # weight buffers outside the file mapping (repacked, offloaded)
+    context_bytes: int  # KV cache + compute + output buffers, from llama.cpp's log
+    n_ctx: int
+    chat_format: FormatChoice
+    identity: dict  # what results record about the file (gui.core.identity.model_identity)
+    weight_path: WeightPath  # whether llama.cpp's extra (repacked) weight buffers were allowed, and why
+    weight_buffers: tuple[str, ...]  # the buffers llama.cpp put the weights in, from its log (CPU_Mapped, CPU_REPACK…)
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """How an answer ended, with llama.cpp's own counters for it."""
+
+    stop_reason: StopReason
+    prompt_tokens: int
+    prompt_eval_s: float
+    counter_eval_tokens: int
+    counter_eval_s: float
+    tail: str  # text held back at the end (an incomplete stop string or character), not a token
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What runs one model: the llama.cpp engine today (gui.core.engine.LlamaEngine), a served model next."""
+
+    loaded: LoadedModel | None
+
+    def load(self, path: str, params: LoadParams, on_progress: Callable[[float], bool],
+             card: ModelCard | None = None) -> LoadedModel:
+        """Make the model ready; `on_progress(fraction)` returning False cancels. Raises EngineError."""
+
+    def set_chat_format(self, override: str | None) -> FormatChoice:
+        """Use another chat format from the next answer on (None: the model's own)."""
+
+    def generate(self, messages: list[dict], sampling: SamplingParams, n_threads: int,
+                 should_stop: Callable[[], bool], *, reuse_prefix: bool = True) -> Generator[str, None, AnswerOutcome]:
+        """Yield the text of each generated token; return how the answer ended. Raises EngineError."""
+
+    def close(self) -> None:
+        """Free the model; the backend may load another."""
+
+
+def local_backend() -> Backend:
+    """The backend for GGUF files on this machine: llama.cpp's bindings load with its first model, not before."""
+    from gui.core.engine import LlamaEngine
+
+    return LlamaEngine()
