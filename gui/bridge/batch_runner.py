@@ -12,7 +12,7 @@ from gui.core.batch import BatchEntry, eta_s, remaining
 from gui.core.checks import run_checks
 from gui.core.memory import resident_bytes_by_path, side_memory
 from gui.core.params import LoadParams, SamplingParams
-from gui.core.records import answer_metrics, now
+from gui.core.records import ShownAnswer, answer_metrics, round_record
 from gui.core.store import BatchRecord, RoundRecord, Store
 from gui.core.suites import SuiteItem
 
@@ -126,24 +126,20 @@ class BatchRunner(QObject):
         """Screen Left/Right from the entry's draw; each side's identity, answer, figures and check results."""
         shown = list(reversed(by_model)) if entry.swapped else by_model
         resident = resident_bytes_by_path([side.model.card.path for side in self.sides])
-        sides = []
-        for index, answer, sampling in shown:
-            model = self.sides[index].model
-            sides.append({
-                "model": model.identity,
-                "output": answer.text,
-                "metrics": answer_metrics(answer.stats, model, side_memory(model, resident)),
-                "checks": [result.to_dict() for result in run_checks(answer.text, list(item.checks))]
+        left, right = (
+            ShownAnswer(
+                model=self.sides[index].model.identity,
+                output=answer.text,
+                metrics=answer_metrics(answer.stats, self.sides[index].model,
+                                       side_memory(self.sides[index].model, resident)),
+                params={"sampling": dataclasses.asdict(sampling), "load": dataclasses.asdict(self.load[index])},
+                checks=[result.to_dict() for result in run_checks(answer.text, list(item.checks))]
                 if item.checks else None,
-                "params": {"sampling": dataclasses.asdict(sampling), "load": dataclasses.asdict(self.load[index])},
-            })
-        left, right = sides
-        return RoundRecord(
-            id=uuid.uuid4().hex, created_at=now(), chat_id=uuid.uuid4().hex, turn=1, prompt=item.prompt,
-            category=item.category, mode=SEQUENTIAL, params={"left": left["params"], "right": right["params"]},
-            swapped=entry.swapped, left_model=left["model"], right_model=right["model"],
-            left_output=left["output"], right_output=right["output"],
-            left_metrics=left["metrics"], right_metrics=right["metrics"], environment=self.environment,
+            )
+            for index, answer, sampling in shown
+        )
+        return round_record(
+            left, right, prompt=item.prompt, mode=SEQUENTIAL, swapped=entry.swapped, environment=self.environment,
+            chat_id=uuid.uuid4().hex, turn=1, category=item.category,
             batch_id=self.batch.id, batch_key=entry.key, item_id=item.id, control=entry.control is not None,
-            left_checks=left["checks"], right_checks=right["checks"],
         )

@@ -27,7 +27,18 @@ class LoadFailed(Exception):
 class Side(QObject):
     """Commands go to the worker as queued signals; results come back as signals and futures.
 
-    Request ids make late output of a stopped or superseded request harmless.
+    Request ids make late output of a stopped or superseded request harmless: only the current
+    request's results are passed on.
+
+    Signals:
+        loadProgressed(float): the current load reached this fraction (0 to 1).
+        loaded(LoadedModel): the current load is ready; the conversation starts afresh.
+        loadFailed(str): the current load failed; the message says why and what to do.
+        formatChanged(FormatChoice): the model answers in this chat format from now on.
+        answerStarted(str): an answer to this user text was asked for.
+        textArrived(str): text of the current answer reached the GUI thread (one pump tick's worth).
+        liveUpdated(TokenClock): the current answer's clock, about once a second while it streams.
+        answerFinished(Answer): the current answer ended (done, stopped or failed).
     """
 
     loadProgressed = Signal(float)
@@ -36,7 +47,7 @@ class Side(QObject):
     formatChanged = Signal(object)
     answerStarted = Signal(str)
     textArrived = Signal(str)
-    liveUpdated = Signal(object)  # the request's TokenClock, sampled about once a second
+    liveUpdated = Signal(object)
     answerFinished = Signal(object)
 
     _loadRequested = Signal(int, str, object, object, object)

@@ -78,7 +78,18 @@ def keep_large_buffers_returnable() -> None:
 
 
 class EngineWorker(QObject):
-    """Runs one engine's calls on the thread it was moved to; tokens go to a queue, not to signals."""
+    """Runs one backend's calls on the thread it was moved to; tokens go to a queue, not to signals.
+
+    Each signal carries the request id it answers, so the Side can drop what a newer request superseded.
+
+    Signals:
+        loadProgressed(int, float): the load `request_id` reached this fraction (0 to 1).
+        loaded(int, LoadedModel): the load `request_id` is ready.
+        loadFailed(int, str): the load `request_id` failed; the message says why and what to do.
+        formatChanged(FormatChoice): the loaded model answers in this chat format from now on.
+        finished(Answer): an answer ended (done, stopped or failed), with its text and figures.
+        closed(): the model was freed on this thread.
+    """
 
     loadProgressed = Signal(int, float)
     loaded = Signal(int, object)

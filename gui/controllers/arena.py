@@ -31,7 +31,7 @@ from gui.core.memory import (
     system_memory,
 )
 from gui.core.paths import list_models, models_dir
-from gui.core.records import answer_metrics, now, stats_dict, vote_on
+from gui.core.records import ShownAnswer, answer_metrics, round_record, stats_dict, vote_on
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
@@ -213,27 +213,16 @@ class Arena(QObject):
         if any(model is None for model in models) or all(answer is None for answer in shown):
             return  # a one-sided round, or one stopped before either side answered, has nothing to compare
         settings = self.window.settings
-        record = RoundRecord(
-            id=uuid.uuid4().hex,
-            created_at=now(),
-            chat_id=self.chat_id,
-            turn=self.turn,
-            prompt=round_.user_text,
-            category="",
-            mode=round_.mode,
-            params={
-                side: {"sampling": dataclasses.asdict(settings.sampling(slot)),
-                       "load": dataclasses.asdict(settings.load_params(slot))}
-                for slot, side in enumerate(("left", "right"))
-            },
-            swapped=self.swapped,
-            left_model=models[0].identity,
-            right_model=models[1].identity,
-            left_output=shown[0].text if shown[0] else "",
-            right_output=shown[1].text if shown[1] else "",
-            left_metrics=self._metrics(0, shown[0]),
-            right_metrics=self._metrics(1, shown[1]),
-            environment=self.environment,
+        record = round_record(
+            *(ShownAnswer(
+                model=models[slot].identity,
+                output=shown[slot].text if shown[slot] else "",
+                metrics=self._metrics(slot, shown[slot]),
+                params={"sampling": dataclasses.asdict(settings.sampling(slot)),
+                        "load": dataclasses.asdict(settings.load_params(slot))},
+            ) for slot in (0, 1)),
+            prompt=round_.user_text, mode=round_.mode, swapped=self.swapped, environment=self.environment,
+            chat_id=self.chat_id, turn=self.turn,
         )
         self.store.add_round(record)
         answered = all(a is not None and a.stats.error is None for a in shown)

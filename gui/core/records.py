@@ -1,6 +1,8 @@
 """What a stored round holds beyond the answers: each answer's figures, swapped repeats, earlier turns."""
 
 import dataclasses
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gui.core.blind import names_its_model
@@ -33,6 +35,32 @@ def answer_metrics(stats: GenerationStats, model, memory: SideMemory | None) -> 
         "weights_bytes": memory.weights_bytes if memory else None,
         "context_bytes": memory.context_bytes if memory else None,
     }
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    """One screen side of a round as stored: its model's identity, the answer, its figures, checks and settings."""
+
+    model: dict
+    output: str
+    metrics: dict | None
+    params: dict  # {"sampling": …, "load": …} as the side ran
+    checks: list[dict] | None = None
+
+
+def round_record(left: ShownAnswer, right: ShownAnswer, *, prompt: str, mode: str, swapped: bool, environment: dict,
+                 chat_id: str, turn: int, category: str = "", **batch_fields) -> RoundRecord:
+    """The one way a round is recorded, from the chat, Measure and batches alike: a new id, stamped now.
+
+    `batch_fields` are RoundRecord's batch_id, batch_key, item_id and control.
+    """
+    return RoundRecord(
+        id=uuid.uuid4().hex, created_at=now(), chat_id=chat_id, turn=turn, prompt=prompt, category=category,
+        mode=mode, params={"left": left.params, "right": right.params}, swapped=swapped,
+        left_model=left.model, right_model=right.model, left_output=left.output, right_output=right.output,
+        left_metrics=left.metrics, right_metrics=right.metrics, left_checks=left.checks, right_checks=right.checks,
+        environment=environment, **batch_fields,
+    )
 
 
 def vote_on(record: RoundRecord, outcome: str, rater: str, rubric_left: int | None, rubric_right: int | None,
