@@ -57,8 +57,9 @@ class FakeEngine:
             card=fake_card(path), load_s=0.01, model_bytes=1000, unmapped_weight_bytes=0,
             context_bytes=500, n_ctx=params.n_ctx, chat_format=FormatChoice(None, "Chat template: the file's own."),
             identity={"label": Path(path).stem, "path": path, "architecture": "llama", "fingerprint": "fake"},
-            weight_path=choose_weight_path(params.weight_repack, cpu_info(), build_has_amx=False),
-            weight_buffers=("CPU_Mapped",),
+            source=path,
+            runtime={"weight_path": choose_weight_path(params.weight_repack, cpu_info(), build_has_amx=False).name,
+                     "weight_buffers": ["CPU_Mapped"]},
         )
         return self.loaded
 

@@ -125,7 +125,7 @@ class BatchRunner(QObject):
     def _record(self, entry: BatchEntry, item: SuiteItem, by_model) -> RoundRecord:
         """Screen Left/Right from the entry's draw; each side's identity, answer, figures and check results."""
         shown = list(reversed(by_model)) if entry.swapped else by_model
-        resident = resident_bytes_by_path([side.model.card.path for side in self.sides])
+        resident = resident_bytes_by_path([side.model.source for side in self.sides])
         left, right = (
             ShownAnswer(
                 model=self.sides[index].model.identity,

@@ -12,6 +12,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 from gui.bridge.worker import Answer, EngineWorker, GenerateRequest
 from gui.core import crash
 from gui.core.chat import Conversation
+from gui.core.cpu import weights_text
 from gui.core.gguf_header import ModelCard
 from gui.core.metrics import TokenClock
 from gui.core.params import LoadParams, SamplingParams
@@ -228,8 +229,7 @@ class Side(QObject):
         self._load_id = 0
         self.model = model
         self.conversation.clear()
-        self._note("ready", Path(model.card.path).name,
-                   f"{model.weight_path.name} ({', '.join(model.weight_buffers)})")
+        self._note("ready", Path(model.source).name, weights_text(model.runtime))
         self.loaded.emit(model)
 
     @Slot(int, str)

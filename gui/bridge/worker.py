@@ -164,7 +164,7 @@ class EngineWorker(QObject):
             error = str(failure)
         except Exception as failure:  # noqa: BLE001 - a slot must answer, or the round waits for ever
             loaded = self._engine.loaded
-            name = f"'{Path(loaded.card.path).name}'" if loaded is not None else "The model"
+            name = f"'{Path(loaded.source).name}'" if loaded is not None else "The model"
             log.exception("%s failed while answering", name)
             error = (
                 f"{name} failed while answering: something unexpected went wrong ({failure}). Ask again; "

@@ -158,7 +158,7 @@ class Arena(QObject):
 
     def model_paths(self) -> tuple[str | None, str | None]:
         """The file each side holds or is loading, in side order (not screen order); None where none is."""
-        return tuple(side.model.card.path if side.model is not None else side.path if side.loading else None
+        return tuple(side.model.source if side.model is not None else side.path if side.loading else None
                      for side in self.sides)
 
     def load_pair(self, first: str | None, second: str | None) -> asyncio.Task:
@@ -342,8 +342,8 @@ class Arena(QObject):
         self.pane_of(index).set_loading(None)
         self._show_side(slot)
         self.window.show_status(f"{('Left', 'Right')[slot]} model loaded.")
-        self.window.add_recent_file(self.sides[index].model.card.path)
-        self.monitor.watch([s.model.card.path for s in self.sides if s.model is not None])
+        self.window.add_recent_file(self.sides[index].model.source)
+        self.monitor.watch([s.model.source for s in self.sides if s.model is not None])
 
     def _on_load_failed(self, index: int, message: str) -> None:
         self._loading_needs.pop(index, None)
@@ -418,7 +418,7 @@ class Arena(QObject):
 
     def sample_memory_now(self) -> None:
         """Read the resident bytes on the calling thread, for a report that cannot wait for the monitor."""
-        self._resident = resident_bytes_by_path([s.model.card.path for s in self.sides if s.model is not None])
+        self._resident = resident_bytes_by_path([s.model.source for s in self.sides if s.model is not None])
 
     def _on_memory_sampled(self, resident: dict, system) -> None:
         self._resident = resident

@@ -82,14 +82,14 @@ class BatchSession(QObject):
         # One sampling for both models keeps the comparison fair; the Left column's settings are used.
         sampling = settings.sampling(0)
         load = [settings.load_params(index ^ self.arena.swapped) for index in (0, 1)]
-        plan = batch_settings(suite, [model.card.path for model in models], sampling, load, repeats, controls)
+        plan = batch_settings(suite, [model.source for model in models], sampling, load, repeats, controls)
         batch, _resumed = start_or_resume(self.store, plan, self.rng)
         return self._run(batch)
 
     def resume(self, batch_id: str) -> asyncio.Task | None:
         """Take up an unfinished batch: its models must be the ones loaded now."""
         batch = self.store.batch(batch_id)
-        loaded = [str(Path(side.model.card.path).resolve()) if side.model else None for side in self.arena.sides]
+        loaded = [str(Path(side.model.source).resolve()) if side.model else None for side in self.arena.sides]
         if loaded != batch.settings["models"]:
             names = " and ".join(Path(path).name for path in batch.settings["models"])
             self.window.show_message(f"This batch compares {names}: load those two (in that order) to resume it.")

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from gui.core.chat import FormatChoice
-from gui.core.cpu import WeightPath
 from gui.core.gguf_header import ModelCard
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
@@ -23,16 +22,18 @@ class EngineError(Exception):
 class LoadedModel:
     """A ready model and what its load cost."""
 
-    card: ModelCard
+    card: ModelCard  # the GGUF file's header
     load_s: float
-    model_bytes: int  # llama_model_size: the weights as llama.cpp holds them
+    model_bytes: int  # the weights as the backend holds them
     unmapped_weight_bytes: int  # weight buffers outside the file mapping (repacked, offloaded)
-    context_bytes: int  # KV cache + compute + output buffers, from llama.cpp's log
+    context_bytes: int  # KV cache + compute + output buffers
     n_ctx: int
     chat_format: FormatChoice
     identity: dict  # what results record about the file (gui.core.identity.model_identity)
-    weight_path: WeightPath  # whether llama.cpp's extra (repacked) weight buffers were allowed, and why
-    weight_buffers: tuple[str, ...]  # the buffers llama.cpp put the weights in, from its log (CPU_Mapped, CPU_REPACK…)
+    source: str  # what the user picked: the file's path
+    # The backend's own facts about how it runs the model, stored beside every answer's figures
+    # (llama.cpp: weight_path "repacked"/"plain" and weight_buffers, e.g. ["CPU_Mapped", "CPU_REPACK"]).
+    runtime: dict
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,13 @@ def choose_weight_path(setting: str, cpu: CpuInfo, build_has_amx: bool) -> Weigh
     return WeightPath(True, "llama.cpp repacks the weights it can for this CPU's vector units")
 
 
+def weights_text(runtime: dict) -> str | None:
+    """"repacked (CPU_Mapped, CPU_REPACK)" from a model's runtime facts; None where none were recorded."""
+    if "weight_path" not in runtime:
+        return None
+    return f"{runtime['weight_path']} ({', '.join(runtime['weight_buffers'])})"
+
+
 def build_has_amx(system_info: str) -> bool:
     """Whether llama.cpp's system line (llama_print_system_info) says its CPU backend has AMX kernels."""
     return "AMX_INT8 = 1" in system_info

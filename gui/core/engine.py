@@ -21,7 +21,7 @@ from gui.core.chat import (
     fold_system_prompt,
     refused_template,
 )
-from gui.core.cpu import build_has_amx, choose_weight_path, cpu_info
+from gui.core.cpu import build_has_amx, choose_weight_path, cpu_info, weights_text
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
@@ -284,11 +284,10 @@ class LlamaEngine:
             n_ctx=llm.n_ctx(),
             chat_format=choice,
             identity=model_identity(card),
-            weight_path=weight_path,
-            weight_buffers=weight_buffers_from_log(lines),
+            source=path,
+            runtime={"weight_path": weight_path.name, "weight_buffers": list(weight_buffers_from_log(lines))},
         )
-        log.info("%s: %s weights in %s (%s)", Path(path).name, weight_path.name,
-                 ", ".join(self.loaded.weight_buffers) or "no buffer named", weight_path.reason)
+        log.info("%s: %s weights (%s)", Path(path).name, weights_text(self.loaded.runtime), weight_path.reason)
         return self.loaded
 
     def set_chat_format(self, override: str | None) -> FormatChoice:

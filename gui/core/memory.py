@@ -81,7 +81,7 @@ def fit_problem(needs: dict[str, MemoryEstimate], free_bytes: int) -> str | None
 
 def side_memory(model, resident: dict[str, int]) -> SideMemory:
     """A loaded model's memory: its file's resident bytes (or llama.cpp's model size when not mapped) + buffers."""
-    mapped = resident.get(model.card.path, 0)
+    mapped = resident.get(model.source, 0)
     weights = (mapped or model.model_bytes) + model.unmapped_weight_bytes
     return SideMemory(weights_bytes=weights, context_bytes=model.context_bytes)
 

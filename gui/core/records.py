@@ -29,9 +29,8 @@ def answer_metrics(stats: GenerationStats, model, memory: SideMemory | None) -> 
     return {
         **stats_dict(stats),
         "load_s": model.load_s,
-        # Repacked weights decode at another speed: the figures are only comparable with the path beside them.
-        "weight_path": model.weight_path.name,
-        "weight_buffers": list(model.weight_buffers),
+        # How the backend ran the model (llama.cpp: repacked or plain weights): the figures depend on it.
+        **model.runtime,
         "weights_bytes": memory.weights_bytes if memory else None,
         "context_bytes": memory.context_bytes if memory else None,
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from gui.core.cpu import weights_text
 from gui.core.leaderboard import Row, compute_leaderboard, summary_lines
 from gui.core.store import RoundRecord
 from gui.core.summary import Distribution, distribution
@@ -273,7 +274,7 @@ def _reproducibility(
     return Reproducibility(
         fingerprints={model: _distinct(a.model.get("fingerprint") for a in own) for model, own in by_model.items()},
         paths={model: _distinct(a.model.get("path") for a in own) for model, own in by_model.items()},
-        weight_buffers={model: _distinct(_weight_buffers(a.metrics) for a in own) for model, own in by_model.items()},
+        weight_buffers={model: _distinct(weights_text(a.metrics or {}) for a in own) for model, own in by_model.items()},
         sampling={model: _distinct_dicts(_without_seed(params) for params in own) for model, own in sampling.items()},
         load={model: _distinct_dicts(a.params["load"] for a in own if "load" in a.params)
               for model, own in by_model.items()},
@@ -287,13 +288,6 @@ def _reproducibility(
         controls=sum(round_.control for round_ in rounds),
         repeats=len(rounds) - len(measured),
     )
-
-
-def _weight_buffers(metrics: dict | None) -> str | None:
-    """The weight path an answer's model loaded with and its buffers; None for rounds stored before it was."""
-    if not metrics or "weight_path" not in metrics:
-        return None
-    return f"{metrics['weight_path']} ({', '.join(metrics['weight_buffers'])})"
 
 
 def _without_seed(sampling: dict) -> dict:

@@ -36,6 +36,7 @@ from gui.app import start_qt
 from gui.bridge.pump import TokenPump
 from gui.bridge.rounds import PARALLEL, SEQUENTIAL, Round, SideRequest
 from gui.bridge.side import Side
+from gui.core.cpu import weights_text
 from gui.core.engine import model_defaults
 from gui.core.identity import environment
 from gui.core.params import LoadParams, SamplingParams
@@ -91,7 +92,7 @@ def decode_ratio_vs_bare(sides, engines, app_answers: dict) -> tuple[dict, dict]
     figure, details = {}, {}
     for side, engine, path in zip(sides, engines, MODELS):
         # The bare loop loads with the app's weight buffers: on an AMX CPU llama.cpp's own default crashes.
-        with model_defaults(side.model.weight_path.extra_buffers):
+        with model_defaults(side.model.runtime["weight_path"] == "repacked"):
             llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_threads=DECODE_THREADS,
                                   n_threads_batch=DECODE_THREADS, verbose=True)
         answers, bare = [], []
@@ -360,7 +361,7 @@ def main() -> int:
         except Exception:  # noqa: BLE001 - the figures that need these models record the failure
             traceback.print_exc()
         results["machine"]["weight_paths"] = {
-            label(path): f"{side.model.weight_path.name} ({', '.join(side.model.weight_buffers)})"
+            label(path): weights_text(side.model.runtime)
             for side, path in zip(sides, MODELS) if side.model is not None}
         measure(results, "decode_ratio_vs_bare", decode_ratio_vs_bare, sides, engines, app_answers)
         measure(results, "reported_vs_counters", reported_vs_counters, app_answers)

@@ -42,7 +42,7 @@ for rounds in range(3):
     threads = [threading.Thread(target=answer, args=(i,)) for i in (0, 1)]
     for t in threads: t.start()
     for t in threads: t.join()
-print(json.dumps({"paths": [m.weight_path.name for m in models], "buffers": [m.weight_buffers for m in models],
+print(json.dumps({"paths": [m.runtime["weight_path"] for m in models],
                   "results": results}))
 """
 
@@ -72,8 +72,7 @@ def engine():
 
 def test_off_keeps_every_weight_in_the_file_mapping(engine, default_pair):
     model = engine.load(default_pair[1], LoadParams(n_ctx=512, n_threads=1, weight_repack=REPACK_OFF), lambda f: True)
-    assert model.weight_path.name == "plain"
-    assert model.weight_buffers == ("CPU_Mapped",)
+    assert model.runtime == {"weight_path": "plain", "weight_buffers": ["CPU_Mapped"]}
     assert model.unmapped_weight_bytes == 0
 
 
@@ -82,11 +81,12 @@ def test_automatic_repacks_gemma_where_the_cpu_allows_it(engine, default_pair):
 
     system = llama_cpp.llama_print_system_info().decode()
     model = engine.load(default_pair[1], LoadParams(n_ctx=512, n_threads=1), lambda f: True)
-    assert model.weight_path == choose_weight_path(REPACK_AUTOMATIC, cpu_info(), build_has_amx(system))
-    if not model.weight_path.extra_buffers:
+    expected = choose_weight_path(REPACK_AUTOMATIC, cpu_info(), build_has_amx(system))
+    assert model.runtime["weight_path"] == expected.name
+    if not expected.extra_buffers:
         # An AMX CPU: no AMX buffer, and no repacking either (llama.cpp has no switch for AMX alone).
-        assert model.weight_buffers == ("CPU_Mapped",)
+        assert model.runtime["weight_buffers"] == ["CPU_Mapped"]
     elif "REPACK = 1" in system:
         # Gemma's Q4_K tensors repack into llama.cpp's interleaved layout; the copy is outside the mapping.
-        assert "CPU_REPACK" in model.weight_buffers and model.unmapped_weight_bytes > 0
+        assert "CPU_REPACK" in model.runtime["weight_buffers"] and model.unmapped_weight_bytes > 0
 
