@@ -179,6 +179,24 @@ def _plain_greedy(sampling: dict) -> bool:
     )
 
 
+_system_info: str | None = None
+
+
+def system_info() -> str:
+    """llama.cpp's system line (its CPU features and build), read once, under the load lock.
+
+    llama.cpp builds it in one static buffer: the other side's load reading it at the same moment (as
+    Llama() does) garbled the text and corrupted the heap ("malloc(): unaligned tcache chunk").
+    """
+    global _system_info
+    import llama_cpp
+
+    with _LOAD_LOCK:
+        if _system_info is None:
+            _system_info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    return _system_info
+
+
 @contextlib.contextmanager
 def model_defaults(extra_buffers: bool, progress=None):
     """Loads inside get these model params: llama.cpp's extra weight buffers allowed or not, and a progress callback.
@@ -234,9 +252,7 @@ class LlamaEngine:
         from jinja2.exceptions import TemplateError
 
         _install_log_callback(llama_cpp)
-        weight_path = choose_weight_path(
-            params.weight_repack, cpu_info(), build_has_amx(llama_cpp.llama_print_system_info().decode())
-        )
+        weight_path = choose_weight_path(params.weight_repack, cpu_info(), build_has_amx(system_info()))
         cancelled = False
 
         @llama_cpp.llama_progress_callback

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from gui.core.cpu import REPACK_AUTOMATIC, REPACK_OFF, build_has_amx, choose_weight_path, cpu_info
-from gui.core.engine import LlamaEngine
+from gui.core.engine import LlamaEngine, system_info
 from gui.core.params import LoadParams
 from processes import ROOT
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 # On an AMX CPU with llama.cpp's AMX buffers, this is where the process died (llama.cpp #20824).
 TWO_AT_ONCE = """
 import json, sys, threading
-from gui.core.engine import LlamaEngine
+from gui.core.engine import LlamaEngine, system_info
 from gui.core.params import LoadParams, SamplingParams
 paths, repack = sys.argv[1:3], sys.argv[3]
 engines = [LlamaEngine() for _ in paths]
@@ -57,9 +57,7 @@ def test_two_models_decode_at_once_without_a_native_crash(default_pair, repack):
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert all(result["tokens"] > 0 for result in report["results"])
-    import llama_cpp
-
-    expected = choose_weight_path(repack, cpu_info(), build_has_amx(llama_cpp.llama_print_system_info().decode()))
+    expected = choose_weight_path(repack, cpu_info(), build_has_amx(system_info()))
     assert report["paths"] == [expected.name] * 2
 
 
@@ -77,9 +75,7 @@ def test_off_keeps_every_weight_in_the_file_mapping(engine, default_pair):
 
 
 def test_automatic_repacks_gemma_where_the_cpu_allows_it(engine, default_pair):
-    import llama_cpp
-
-    system = llama_cpp.llama_print_system_info().decode()
+    system = system_info()
     model = engine.load(default_pair[1], LoadParams(n_ctx=512, n_threads=1), lambda f: True)
     expected = choose_weight_path(REPACK_AUTOMATIC, cpu_info(), build_has_amx(system))
     assert model.runtime["weight_path"] == expected.name
