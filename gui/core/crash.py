@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 CRASH_DIR = "crashes"
 _SESSION = re.compile(r"session-(\d+)\.stack$")
 _FATAL = re.compile(r"Fatal Python error: (.+)")
+# A frame in llama-cpp-python, or in the engine module, whose ctypes calls into llama.cpp leave no frame of their own.
+_LLAMA_FRAME = re.compile(r"llama_cpp[/\\]|gui[/\\]core[/\\]engine\.py")
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,10 @@ def _still_running(pid: int, started: float | None) -> bool:
 
 
 def parse_stack(text: str) -> tuple[str, bool]:
-    """(the fault's name, whether the thread that faulted was inside llama-cpp-python) from faulthandler's text."""
+    """(the fault's name, whether the thread that faulted was inside llama.cpp) from faulthandler's text."""
     fault = _FATAL.search(text)
     current = text.split("Current thread", 1)[1].split("\n\n", 1)[0] if "Current thread" in text else ""
-    return (fault.group(1).strip() if fault else "a fatal error"), "llama_cpp" in current
+    return (fault.group(1).strip() if fault else "a fatal error"), bool(_LLAMA_FRAME.search(current))
 
 
 def _remove_session_files(stack_path: Path) -> None:

@@ -121,3 +121,11 @@ def test_no_way_out_is_offered_that_was_already_taken(tmp_path):
     text, offer = describe(report(tmp_path, "plain (CPU_Mapped)"), rounds=0, votes=0, blind=False)
     assert not offer
     assert "already off" in text
+
+
+def test_a_fault_in_the_engine_module_is_inside_llama_cpp():
+    # The engine's own ctypes calls (llama_set_n_threads, llama_perf_context) leave no frame of their own.
+    stack = ('Fatal Python error: Segmentation fault\n\nCurrent thread 0x1 (most recent call first):\n'
+             '  File "/app/gui/core/engine.py", line 420 in generate\n  File "/app/gui/bridge/worker.py", line 150\n\n')
+    assert parse_stack(stack) == ("Segmentation fault", True)
+    assert parse_stack(stack.replace("core/engine.py", "core/store.py")) == ("Segmentation fault", False)
