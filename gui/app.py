@@ -185,8 +185,6 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     except StoreError as error:
         print(error, file=sys.stderr)
         return 1
-    last_crash = crash.take_last_crash(data)
-    crash.arm(data)
     headless = drive is not None
     app = make_app("offscreen" if headless else None, getattr(args, "theme", None))
     from gui.widgets.main_window import MainWindow
@@ -216,6 +214,9 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
         # longer than the window.
         window.show()
         wait_for_first_paint(window)
+    # After the paint (psutil, files), before any model can load.
+    last_crash = crash.take_last_crash(data)
+    crash.arm(data)
     if last_crash is not None:
         tell_of_crash(window, last_crash, store)
     run_on_qasync(app)

@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 log = logging.getLogger(__name__)
 
 CRASH_DIR = "crashes"
@@ -46,6 +44,8 @@ class CrashRecorder:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._stack_path = self.folder / f"session-{os.getpid()}.stack"
         self._note_path = self.folder / f"session-{os.getpid()}.json"
+        import psutil  # imported after the window's first paint, where the recorder is armed
+
         self._started = psutil.Process().create_time()
         self._sides: dict[str, dict] = {}
         self._stack = open(self._stack_path, "w", encoding="utf-8")  # noqa: SIM115 - held open until close()
@@ -102,6 +102,8 @@ def note_side(side: str, doing: str, model: str | None = None, weights: str | No
 
 def _still_running(pid: int, started: float | None) -> bool:
     """Whether the session that wrote the files lives on (another window of the app, not a reused pid)."""
+    import psutil
+
     try:
         return started is not None and abs(psutil.Process(pid).create_time() - started) < 1
     except psutil.Error:
