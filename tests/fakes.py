@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 from gui.core.chat import FormatChoice
-from gui.core.cpu import choose_weight_path, cpu_info
 from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.metrics import StopReason
 
@@ -58,8 +57,7 @@ class FakeEngine:
             context_bytes=500, n_ctx=params.n_ctx, chat_format=FormatChoice(None, "Chat template: the file's own."),
             identity={"label": Path(path).stem, "path": path, "architecture": "llama", "fingerprint": "fake"},
             source=path,
-            runtime={"weight_path": choose_weight_path(params.weight_repack, cpu_info(), build_has_amx=False).name,
-                     "weight_buffers": ["CPU_Mapped"]},
+            runtime={"weight_path": "plain", "weight_buffers": ["CPU_Mapped"]},
         )
         return self.loaded
 

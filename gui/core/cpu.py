@@ -65,9 +65,17 @@ class WeightPath:
     extra_buffers: bool
     reason: str
 
-    @property
-    def name(self) -> str:
-        return "repacked" if self.extra_buffers else "plain"
+
+# llama.cpp's extra CPU weight buffers, as its log names them: a tensor in one was repacked.
+_EXTRA_BUFFERS = ("CPU_REPACK", "AMX")
+
+
+def weight_path_name(buffers: list[str]) -> str:
+    """"repacked" where llama.cpp put any weights into an extra buffer, else "plain" (what happened, not what was allowed).
+
+    SmolLM2's Q4_1 tensors have no repacked layout: allowed or not, its weights stay plain.
+    """
+    return "repacked" if any(buffer in _EXTRA_BUFFERS for buffer in buffers) else "plain"
 
 
 def choose_weight_path(setting: str, cpu: CpuInfo, build_has_amx: bool) -> WeightPath:

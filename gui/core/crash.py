@@ -156,6 +156,10 @@ def take_last_crash(data: Path) -> CrashReport | None:
     return max(reports, key=lambda report: report.ended_at, default=None)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def describe(report: CrashReport, rounds: int, votes: int, blind: bool) -> tuple[str, bool]:
     """The notice in plain words, and whether turning CPU weight repacking off is a way out worth offering.
 
@@ -171,13 +175,13 @@ def describe(report: CrashReport, rounds: int, votes: int, blind: bool) -> tuple
     way_out = (
         "Turning CPU weight repacking off (Settings › Loading) loads the weights the plainest way, which "
         "avoids the crashes known so far." if repacked else
-        "CPU weight repacking was already off: try fewer threads or another model, and send the file "
-        "below with a bug report."
+        "No weights were repacked, so turning repacking off would change nothing: try fewer threads or "
+        "another model, and send the file below with a bug report."
     )
     text = (
         f"The last session ended in a crash ({report.fault}) {where} at {report.ended_at}, "
         f"while {while_doing}. "
-        f"Nothing you committed was lost: the results hold {rounds} rounds and {votes} votes; only an answer "
-        f"that was still streaming is gone. {way_out} The crash's details are in {report.kept_at}."
+        f"Nothing you committed was lost: the results hold {_count(rounds, 'round')} and {_count(votes, 'vote')}; "
+        f"only an answer that was still streaming is gone. {way_out} The crash's details are in {report.kept_at}."
     )
     return text, repacked

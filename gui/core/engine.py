@@ -21,7 +21,7 @@ from gui.core.chat import (
     fold_system_prompt,
     refused_template,
 )
-from gui.core.cpu import build_has_amx, choose_weight_path, cpu_info, weights_text
+from gui.core.cpu import build_has_amx, choose_weight_path, cpu_info, weight_path_name, weights_text
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
@@ -289,6 +289,7 @@ class LlamaEngine:
                 _log_state.lines = None
             load_s = time.perf_counter() - started
         unmapped, context = buffer_bytes_from_log(lines)
+        buffers = list(weight_buffers_from_log(lines))
         self._llm = llm
         choice = self._set_chat_format(card, params.chat_format)
         self.loaded = LoadedModel(
@@ -301,7 +302,7 @@ class LlamaEngine:
             chat_format=choice,
             identity=model_identity(card),
             source=path,
-            runtime={"weight_path": weight_path.name, "weight_buffers": list(weight_buffers_from_log(lines))},
+            runtime={"weight_path": weight_path_name(buffers), "weight_buffers": buffers},
         )
         log.info("%s: %s weights (%s)", Path(path).name, weights_text(self.loaded.runtime), weight_path.reason)
         return self.loaded

@@ -9,6 +9,7 @@ from gui.core.cpu import (
     build_has_amx,
     choose_weight_path,
     parse_cpuinfo,
+    weight_path_name,
 )
 
 SAPPHIRE_RAPIDS = """processor\t: 0
@@ -51,7 +52,7 @@ def test_features_are_unknown_where_the_flags_are():
 
 def test_an_amx_cpu_loads_plain_weights_even_when_automatic():
     path = choose_weight_path(REPACK_AUTOMATIC, parse_cpuinfo(SAPPHIRE_RAPIDS), build_has_amx(XEON_SYSTEM_LINE))
-    assert not path.extra_buffers and path.name == "plain"
+    assert not path.extra_buffers
     assert "AMX" in path.reason and "20824" in path.reason
 
 
@@ -64,7 +65,7 @@ def test_an_amx_cpu_loads_plain_weights_with_a_build_from_elsewhere():
 @pytest.mark.parametrize("cpuinfo", [EPYC, OLD_LAPTOP])
 def test_a_cpu_without_amx_keeps_llama_cpp_repacking_when_automatic(cpuinfo):
     path = choose_weight_path(REPACK_AUTOMATIC, parse_cpuinfo(cpuinfo), build_has_amx(EPYC_SYSTEM_LINE))
-    assert path.extra_buffers and path.name == "repacked"
+    assert path.extra_buffers
 
 
 def test_the_cpu_decides_over_a_build_made_on_an_amx_machine():
@@ -95,3 +96,13 @@ def test_the_build_line_is_read_for_amx_int8_only():
     assert build_has_amx(XEON_SYSTEM_LINE)
     assert not build_has_amx(EPYC_SYSTEM_LINE)
     assert not build_has_amx("CPU : AMX_INT8 = 0 | ")
+
+
+@pytest.mark.parametrize("buffers, name", [
+    (["CPU_Mapped"], "plain"),
+    (["CPU_Mapped", "CPU_REPACK"], "repacked"),
+    (["CPU_Mapped", "AMX"], "repacked"),
+    (["CPU_Mapped", "CUDA0"], "plain"),  # offloaded, not repacked
+])
+def test_the_path_says_what_happened_to_the_weights(buffers, name):
+    assert weight_path_name(buffers) == name

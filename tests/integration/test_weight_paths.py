@@ -42,7 +42,7 @@ for rounds in range(3):
     threads = [threading.Thread(target=answer, args=(i,)) for i in (0, 1)]
     for t in threads: t.start()
     for t in threads: t.join()
-print(json.dumps({"paths": [m.runtime["weight_path"] for m in models],
+print(json.dumps({"runtimes": [m.runtime for m in models],
                   "results": results}))
 """
 
@@ -58,7 +58,11 @@ def test_two_models_decode_at_once_without_a_native_crash(default_pair, repack):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert all(result["tokens"] > 0 for result in report["results"])
     expected = choose_weight_path(repack, cpu_info(), build_has_amx(system_info()))
-    assert report["paths"] == [expected.name] * 2
+    smollm2, gemma = report["runtimes"]
+    # SmolLM2's Q4_1 tensors have no repacked layout; Gemma's Q4_K ones do, where repacking is allowed.
+    assert smollm2 == {"weight_path": "plain", "weight_buffers": ["CPU_Mapped"]}
+    assert gemma["weight_path"] == ("repacked" if expected.extra_buffers and "REPACK = 1" in system_info() else "plain")
+    assert "AMX" not in gemma["weight_buffers"]
 
 
 @pytest.fixture
@@ -78,11 +82,11 @@ def test_automatic_repacks_gemma_where_the_cpu_allows_it(engine, default_pair):
     system = system_info()
     model = engine.load(default_pair[1], LoadParams(n_ctx=512, n_threads=1), lambda f: True)
     expected = choose_weight_path(REPACK_AUTOMATIC, cpu_info(), build_has_amx(system))
-    assert model.runtime["weight_path"] == expected.name
     if not expected.extra_buffers:
         # An AMX CPU: no AMX buffer, and no repacking either (llama.cpp has no switch for AMX alone).
-        assert model.runtime["weight_buffers"] == ["CPU_Mapped"]
+        assert model.runtime == {"weight_path": "plain", "weight_buffers": ["CPU_Mapped"]}
     elif "REPACK = 1" in system:
         # Gemma's Q4_K tensors repack into llama.cpp's interleaved layout; the copy is outside the mapping.
-        assert "CPU_REPACK" in model.runtime["weight_buffers"] and model.unmapped_weight_bytes > 0
+        assert model.runtime == {"weight_path": "repacked", "weight_buffers": ["CPU_Mapped", "CPU_REPACK"]}
+        assert model.unmapped_weight_bytes > 0
 
