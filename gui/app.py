@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -154,13 +154,21 @@ def make_app(platform: str | None = None, theme: str | None = None) -> QApplicat
     return app
 
 
-def run_on_qasync(app: QApplication) -> None:
-    """Make asyncio's event loop a qasync loop over Qt's: coroutines and Qt's events share the GUI thread."""
+def run_on_qasync(app: QCoreApplication):
+    """Make asyncio's event loop a qasync loop over Qt's (coroutines and Qt's events share the thread); returns it.
+
+    qasync's run_forever, unlike asyncio's, installs no async-generator hooks: a stream left early
+    (a stopped answer) had its generators finalised by the garbage collector, off the loop, which
+    raised inside httpx's connection. With the hooks, the loop closes them as asyncio's own does.
+    """
     import asyncio
 
     import qasync
 
-    asyncio.set_event_loop(qasync.QEventLoop(app))
+    loop = qasync.QEventLoop(app)
+    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook)
+    asyncio.set_event_loop(loop)
+    return loop
 
 
 def start_qt(platform: str | None = None, theme: str | None = None) -> QApplication:

@@ -47,13 +47,9 @@ def no_thread_left_running(monkeypatch):
 @pytest.fixture(scope="session")
 def event_loop(qapp):
     """One qasync loop for the session, as in the app (a loop per test upsets PySide at exit)."""
-    import asyncio
+    from gui.app import run_on_qasync
 
-    import qasync
-
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    return loop
+    return run_on_qasync(qapp)
 
 
 @pytest.fixture(scope="session")

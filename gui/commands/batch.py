@@ -1,16 +1,15 @@
 """`python -m gui batch`: a suite through both models on a machine without a display, with a text progress bar."""
 
 import argparse
-import asyncio
 import random
 import signal
 import sys
 import time
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QCoreApplication, QTimer
 
+from gui.app import run_on_qasync
 from gui.bridge.batch_runner import BatchRunner
 from gui.bridge.side import LoadFailed, Side
 from gui.core.batch import batch_settings, duration_text, items_of, progress_bar, start_or_resume
@@ -48,8 +47,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     verb = f"Resuming batch {batch.id[:8]} at {done} of" if resumed else f"Batch {batch.id[:8]}:"
     print(f"{verb} {len(batch.plan)} rounds of suite {suite.name!r} into {store.path}")
     app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    loop = run_on_qasync(app)
     try:
         return loop.run_until_complete(_run(store, batch, paths, load, data / LOG_FILE))
     finally:
