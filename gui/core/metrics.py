@@ -12,6 +12,8 @@ class StopReason(enum.Enum):
     MAX_TOKENS = "max tokens"
     CONTEXT_FULL = "context full"
     STOPPED_BY_USER = "stopped by user"
+    TIME_LIMIT = "time limit"  # a served stream that went on past its time bound
+    CUT_OFF = "cut off"  # a served stream that ended before the server said the answer was done
     ERROR = "error"
 
 

@@ -1,0 +1,78 @@
+"""A small real HTTP server on loopback that answers each request the way a test tells it to: the faults of a served model."""
+
+import socket
+import socketserver
+import threading
+from contextlib import contextmanager
+
+
+class Request:
+    """What a client sent: method, path, headers (lower-case names) and body."""
+
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+
+def read_request(stream) -> Request | None:
+    """One HTTP/1.1 request off a socket file, or None when the client closed it."""
+    line = stream.readline()
+    if not line:
+        return None
+    method, path, _ = line.decode("latin-1").split(" ", 2)
+    headers = {}
+    while (line := stream.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = stream.read(int(headers.get("content-length", 0)))
+    return Request(method, path, headers, body)
+
+
+def response_head(status: str, content_type: str, extra: str = "") -> bytes:
+    """A response's head that ends with the connection (no length: the body runs until the close)."""
+    return f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nConnection: close\r\n{extra}\r\n".encode()
+
+
+def sse(*events: str) -> bytes:
+    """Server-sent events, one `data:` line each."""
+    return b"".join(f"data: {event}\n\n".encode() for event in events)
+
+
+@contextmanager
+def fault_server(answer):
+    """Serve on 127.0.0.1 until the block ends; `answer(request, wfile, connection)` writes each response.
+
+    Yields the base URL and the list of requests received, in order.
+    """
+    received: list[Request] = []
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            request = read_request(self.rfile)
+            if request is None:
+                return
+            received.append(request)
+            try:
+                answer(request, self.wfile, self.connection)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client closed the request, as a stop does
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="fault-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
