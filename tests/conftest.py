@@ -1,11 +1,41 @@
-"""Shared fixtures: headless Qt, a temporary data directory, the real default pair, and no leftover threads."""
+"""Shared fixtures: headless Qt, a temporary data directory, the real default pair, no leftover threads, loopback only."""
 
+import ipaddress
 import os
+import socket
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+class LeftLoopback(Exception):
+    """A test tried to reach an address off this machine."""
+
+
+def off_loopback(event: str, args: tuple) -> str | None:
+    """The address an internet socket's connect or send targets, where it is not a loopback one; else None."""
+    if event not in ("socket.connect", "socket.sendto") or not args:
+        return None
+    sock, address = args[0], args[-1]
+    if getattr(sock, "family", None) not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+        return None
+    try:
+        return None if ipaddress.ip_address(address[0]).is_loopback else str(address[0])
+    except ValueError:
+        return str(address[0])  # a host name: resolving it would already leave the machine
+
+
+def _loopback_only(event: str, args: tuple) -> None:
+    target = off_loopback(event, args)
+    if target is not None:
+        raise LeftLoopback(f"a test tried to reach {target}: every server a test uses runs on 127.0.0.1")
+
+
+# Every connection the suite's own process makes stays on this machine (children are watched by test_privacy).
+sys.addaudithook(_loopback_only)
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SMOLLM2 = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -229,3 +229,12 @@ def test_tls_to_a_plain_server_says_tls_failed():
         with pytest.raises(EngineError, match="the TLS connection failed"):
             run_stream(f"https://127.0.0.1:{listener.getsockname()[1]}")
         plain.join(5)
+
+
+def test_the_suite_refuses_any_connection_off_loopback():
+    # A documentation address (TEST-NET-1): conftest's audit hook stops it before a packet is sent.
+    with socket.socket() as probe, pytest.raises(Exception, match="tried to reach 192.0.2.1") as caught:
+        probe.connect(("192.0.2.1", 9))
+    assert type(caught.value).__name__ == "LeftLoopback"
+    with socket.create_server(("127.0.0.1", 0)) as listener, socket.socket() as near:
+        near.connect(listener.getsockname())  # loopback stays allowed
