@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -9,14 +10,23 @@ from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from gui.bridge.worker import Answer, EngineWorker, GenerateRequest
+from gui.bridge.worker import (
+    TRACEBACK_HINT,
+    Answer,
+    AnswerRecorder,
+    EngineWorker,
+    GenerateRequest,
+    unexpected_answer_error,
+)
 from gui.core import crash
+from gui.core.backend import EngineError, is_served, served_backend
 from gui.core.chat import Conversation
 from gui.core.cpu import weights_text
 from gui.core.gguf_header import ModelCard
 from gui.core.metrics import TokenClock
 from gui.core.params import LoadParams, SamplingParams
 
+log = logging.getLogger(__name__)
 _request_ids = itertools.count(1)
 LIVE_INTERVAL_S = 1.0  # rates update about once a second: faster only makes the gauge flicker
 
@@ -54,6 +64,7 @@ class Side(QObject):
     _loadRequested = Signal(int, str, object, object, object)
     _formatRequested = Signal(object)
     _generateRequested = Signal(object)
+    _freeRequested = Signal()
 
     def __init__(self, name: str, engine, parent: QObject | None = None):
         super().__init__(parent)
@@ -70,6 +81,7 @@ class Side(QObject):
         self._loadRequested.connect(self._worker.load)
         self._formatRequested.connect(self._worker.set_chat_format)
         self._generateRequested.connect(self._worker.generate)
+        self._freeRequested.connect(self._worker.close)
         self._worker.loadProgressed.connect(self._on_load_progressed)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.loadFailed.connect(self._on_load_failed)
@@ -84,6 +96,11 @@ class Side(QObject):
         self._clock: TokenClock | None = None
         self._last_live = 0.0
         self._futures: dict[int, asyncio.Future] = {}
+        # A served model runs on the event loop, not the thread: made when the user first picks one.
+        self._served = None
+        self._served_active = False
+        self._tasks: set[asyncio.Task] = set()
+        self._first_after_load = False
         self._thread.start()
 
     @property
@@ -100,14 +117,62 @@ class Side(QObject):
         return self._clock.count if self._clock is not None else 0
 
     def load(self, path: str, params: LoadParams, card: ModelCard | None = None) -> None:
-        """Load `path` on the worker thread, replacing any model this side had; `card`: its header, if read already."""
+        """Load `path` (a file, on the worker thread; a served model, on the event loop), replacing any model.
+
+        `card`: a file's header, if read already.
+        """
         self.cancel_load()
         self.model = None
         self.path = path
         self._load_id = next(_request_ids)
         self._load_cancel = threading.Event()
         self._note("loading", Path(path).name)
+        if is_served(path):
+            self._freeRequested.emit()  # the file this side held gives its memory back
+            self._served = self._served or served_backend()
+            self._served_active = True
+            self._start(self._load_served(self._load_id, path, params, self._load_cancel))
+            return
+        if self._served_active:
+            self._served_active = False
+            self._start(self._served.close())
         self._loadRequested.emit(self._load_id, path, params, self._load_cancel, card)
+
+    def _start(self, coroutine) -> None:
+        """Run a served model's step on the event loop, held until it ends."""
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _load_served(self, load_id: int, source: str, params: LoadParams, cancel: threading.Event) -> None:
+        def on_progress(fraction: float) -> bool:
+            self._on_load_progressed(load_id, fraction)
+            return not cancel.is_set()
+
+        try:
+            model = await self._served.load(source, params, on_progress)
+        except EngineError as error:
+            self._on_load_failed(load_id, str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - the side must hear back, or it waits for ever
+            log.exception("connecting to %s failed", source)
+            self._on_load_failed(load_id, f"The server did not answer as expected ({error}). {TRACEBACK_HINT}")
+            return
+        self._first_after_load = True
+        self._on_loaded(load_id, model)
+
+    async def _answer_served(self, request: GenerateRequest) -> None:
+        recorder = AnswerRecorder(request, self._tokens)
+        first_after_load, self._first_after_load = self._first_after_load, False
+        counters = error = None
+        try:
+            counters = await self._served.answer(request.messages, request.sampling, request.cancel.is_set,
+                                                 recorder.add)
+        except EngineError as failure:
+            error = str(failure)
+        except Exception as failure:  # noqa: BLE001 - the round must hear back, or it waits for ever
+            error = unexpected_answer_error(self._served.loaded, failure)
+        self._on_finished(recorder.finish(counters, error, first_after_load))
 
     def load_ended(self) -> asyncio.Future:
         """A future for the next load to end: None once the model is ready, else the reason it failed."""
@@ -136,7 +201,10 @@ class Side(QObject):
         self._load_cancel.set()
 
     def set_chat_format(self, override: str | None) -> None:
-        """Use another chat format from the next request on."""
+        """Use another chat format from the next request on (a server applies its own)."""
+        if self._served_active:
+            self.formatChanged.emit(self.model.chat_format if self.model else None)
+            return
         self._formatRequested.emit(override)
 
     def ask(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool,
@@ -155,9 +223,12 @@ class Side(QObject):
         messages = self.conversation.messages(sampling.system_prompt, user_text)
         self._note("answering")
         self.answerStarted.emit(user_text)
-        self._generateRequested.emit(
-            GenerateRequest(request_id, messages, sampling, n_threads, contended, self._answer_cancel, reuse_prefix)
-        )
+        request = GenerateRequest(request_id, messages, sampling, n_threads, contended, self._answer_cancel,
+                                  reuse_prefix)
+        if self._served_active:
+            self._start(self._answer_served(request))
+        else:
+            self._generateRequested.emit(request)
         return request_id
 
     async def answer(self, user_text: str, sampling: SamplingParams, n_threads: int, contended: bool,
@@ -211,7 +282,19 @@ class Side(QObject):
         QMetaObject.invokeMethod(self._worker, "close", Qt.ConnectionType.BlockingQueuedConnection)
         self._thread.quit()
         self._thread.wait()
+        if self._served is not None:
+            self._close_served()
         self._note("closed")
+
+    def _close_served(self) -> None:
+        """Let the served model go: its answer under way ends, its connections close."""
+        for task in list(self._tasks):
+            task.cancel()
+        loop = asyncio.get_event_loop()
+        if loop.is_running():
+            self._start(self._served.close())
+        else:
+            loop.run_until_complete(self._served.close())
 
     def _note(self, doing: str, model: str | None = None, weights: str | None = None) -> None:
         """Tell the crash recorder what this side does now, so a native crash can be told of at the next start."""

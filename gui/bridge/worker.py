@@ -77,6 +77,60 @@ def keep_large_buffers_returnable() -> None:
         mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
 
 
+def unexpected_answer_error(loaded, failure: Exception) -> str:
+    """The message for an answer that failed in a way nobody planned for, its traceback logged."""
+    name = f"'{Path(loaded.source).name}'" if loaded is not None else "The model"
+    log.exception("%s failed while answering", name)
+    return (f"{name} failed while answering: something unexpected went wrong ({failure}). Ask again; "
+            f"if it fails again, load it again. {TRACEBACK_HINT}")
+
+
+class AnswerRecorder:
+    """One answer as it streams: each piece into the token queue, timed; its Answer with figures at the end.
+
+    Used on the engine's thread (a local model) and on the event loop (a served one), so both
+    answers reach the panes by the same queue and carry the same figures.
+    """
+
+    def __init__(self, request: GenerateRequest, tokens: queue.SimpleQueue):
+        self.request = request
+        self._tokens = tokens
+        self.started = time.perf_counter()
+        self.clock = TokenClock(self.started)
+        self.pieces: list[str] = []
+        tokens.put(TokenEvent(request.request_id, None, self.started))
+
+    def add(self, text: str, at: float) -> None:
+        """A token's text (or a served chunk's) that arrived at `at`."""
+        self.clock.tick(at)
+        self.pieces.append(text)
+        self._tokens.put(TokenEvent(self.request.request_id, text, at))
+
+    def finish(self, counters: AnswerOutcome | None, error: str | None, first_after_load: bool) -> Answer:
+        """The answer with its figures: the clock's, and the backend's own counters for the prompt."""
+        if counters is not None and counters.tail:
+            self.pieces.append(counters.tail)
+            self._tokens.put(TokenEvent(self.request.request_id, counters.tail, time.perf_counter(), is_token=False))
+        stats = GenerationStats(
+            prompt_tokens=counters.prompt_tokens if counters else 0,
+            tokens=self.clock.count,
+            ttft_s=self.clock.ttft_s,
+            prompt_tps=(
+                counters.prompt_tokens / counters.prompt_eval_s
+                if counters and counters.prompt_eval_s > 0
+                else None
+            ),
+            decode_tps=self.clock.decode_tps,
+            elapsed_s=time.perf_counter() - self.started,
+            stop_reason=counters.stop_reason if counters else StopReason.ERROR,
+            threads=self.request.n_threads,
+            contended=self.request.contended,
+            first_after_load=first_after_load,
+            error=error,
+        )
+        return Answer(self.request.request_id, "".join(self.pieces), stats, counters)
+
+
 class EngineWorker(QObject):
     """Runs one backend's calls on the thread it was moved to; tokens go to a queue, not to signals.
 
@@ -138,17 +192,14 @@ class EngineWorker(QObject):
     @Slot(object)
     def generate(self, request: GenerateRequest) -> None:
         """Stream one answer into the token queue, then emit `finished` with its figures."""
-        request_id, sampling, n_threads, cancel = request.request_id, request.sampling, request.n_threads, request.cancel
-        started = time.perf_counter()
-        self._tokens.put(TokenEvent(request_id, None, started))
-        clock = TokenClock(started)
-        pieces: list[str] = []
+        recorder = AnswerRecorder(request, self._tokens)
         first_after_load, self._first_after_load = self._first_after_load, False
         counters = None
         error = None
         try:
             stream = self._engine.generate(
-                request.messages, sampling, n_threads, cancel.is_set, reuse_prefix=request.reuse_prefix
+                request.messages, request.sampling, request.n_threads, request.cancel.is_set,
+                reuse_prefix=request.reuse_prefix,
             )
             while True:
                 try:
@@ -156,42 +207,12 @@ class EngineWorker(QObject):
                 except StopIteration as end:
                     counters = end.value
                     break
-                at = time.perf_counter()
-                clock.tick(at)
-                pieces.append(text)
-                self._tokens.put(TokenEvent(request_id, text, at))
+                recorder.add(text, time.perf_counter())
         except EngineError as failure:
             error = str(failure)
         except Exception as failure:  # noqa: BLE001 - a slot must answer, or the round waits for ever
-            loaded = self._engine.loaded
-            name = f"'{Path(loaded.source).name}'" if loaded is not None else "The model"
-            log.exception("%s failed while answering", name)
-            error = (
-                f"{name} failed while answering: something unexpected went wrong ({failure}). Ask again; "
-                f"if it fails again, load the file again. {TRACEBACK_HINT}"
-            )
-        if counters is not None and counters.tail:
-            pieces.append(counters.tail)
-            self._tokens.put(TokenEvent(request_id, counters.tail, time.perf_counter(), is_token=False))
-        ended = time.perf_counter()
-        stats = GenerationStats(
-            prompt_tokens=counters.prompt_tokens if counters else 0,
-            tokens=clock.count,
-            ttft_s=clock.ttft_s,
-            prompt_tps=(
-                counters.prompt_tokens / counters.prompt_eval_s
-                if counters and counters.prompt_eval_s > 0
-                else None
-            ),
-            decode_tps=clock.decode_tps,
-            elapsed_s=ended - started,
-            stop_reason=counters.stop_reason if counters else StopReason.ERROR,
-            threads=n_threads,
-            contended=request.contended,
-            first_after_load=first_after_load,
-            error=error,
-        )
-        self.finished.emit(Answer(request_id, "".join(pieces), stats, counters))
+            error = unexpected_answer_error(self._engine.loaded, failure)
+        self.finished.emit(recorder.finish(counters, error, first_after_load))
 
     @Slot()
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""The seam between the app and what runs a model: the backend protocol, its neutral types, and the local backend's factory.
+"""The seam between the app and what runs a model: the backend protocols, their neutral types, and their factories.
 
 Controllers, the bridge, the batch runner and the store speak only this. One backend object holds one
 model for its whole life on one thread: load, then any number of generate, then close.
@@ -22,7 +22,7 @@ class EngineError(Exception):
 class LoadedModel:
     """A ready model and what its load cost."""
 
-    card: ModelCard  # the GGUF file's header
+    card: ModelCard | None  # the GGUF file's header; None for a model served elsewhere
     load_s: float
     model_bytes: int  # the weights as the backend holds them
     unmapped_weight_bytes: int  # weight buffers outside the file mapping (repacked, offloaded)
@@ -50,7 +50,7 @@ class AnswerOutcome:
 
 @runtime_checkable
 class Backend(Protocol):
-    """What runs one model: the llama.cpp engine today (gui.core.engine.LlamaEngine), a served model next."""
+    """What runs one model on a thread of its own (load, generate, close on that thread): the llama.cpp engine."""
 
     loaded: LoadedModel | None
 
@@ -69,8 +69,40 @@ class Backend(Protocol):
         """Free the model; the backend may load another."""
 
 
+@runtime_checkable
+class AsyncBackend(Protocol):
+    """What runs one model elsewhere, on the event loop with no thread of its own: a served model."""
+
+    loaded: LoadedModel | None
+
+    async def load(self, source: str, params: LoadParams, on_progress: Callable[[float], bool]) -> LoadedModel:
+        """Make the model ready (reach the server, find the model). Raises EngineError."""
+
+    async def answer(self, messages: list[dict], sampling: SamplingParams, should_stop: Callable[[], bool],
+                     on_text: Callable[[str, float], None]) -> AnswerOutcome:
+        """Stream one answer, each piece to `on_text(text, arrival time)`; return how it ended. Raises EngineError."""
+
+    async def close(self) -> None:
+        """Let the model go (close the connections)."""
+
+
 def local_backend() -> Backend:
     """The backend for GGUF files on this machine: llama.cpp's bindings load with its first model, not before."""
     from gui.core.engine import LlamaEngine
 
     return LlamaEngine()
+
+
+SERVED_SCHEME = "served+"  # the source of a served model: served+http://host:port/v1#model-id
+
+
+def is_served(source: str) -> bool:
+    """Whether what the user picked is a model on a server rather than a file here."""
+    return source.startswith(SERVED_SCHEME)
+
+
+def served_backend() -> AsyncBackend:
+    """The backend for a model on an OpenAI-compatible server: httpx loads with the first one, not before."""
+    from gui.core.served import ServedBackend
+
+    return ServedBackend()

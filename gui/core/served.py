@@ -16,9 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from gui.core.backend import EngineError
+from gui.core.backend import SERVED_SCHEME, AnswerOutcome, EngineError, LoadedModel, is_served
+from gui.core.chat import FormatChoice
 from gui.core.metrics import StopReason
-from gui.core.params import SamplingParams
+from gui.core.params import LoadParams, SamplingParams
 
 CLIENT_CLOCK = "client clock"
 SERVER_TIMINGS = "server timings"  # llama-server's `timings`
@@ -85,6 +86,7 @@ class ServedOutcome:
     prompt_s: Figure  # prompt processing time
     decode_tps: Figure
     unguaranteed: tuple[str, ...] = field(default=())  # settings sent as extensions a server may ignore
+    server_decode: tuple[int, float] | None = None  # (tokens, seconds) of decoding by the server's own timings
 
 
 def chat_request(model: str, messages: list[dict], sampling: SamplingParams) -> dict:
@@ -274,4 +276,85 @@ def _outcome(pieces: list[str], times: list[float], sent: float, finish: str | N
         stop_reason=reason, text="".join(pieces), chunks=len(pieces),
         ttft_s=times[0] - sent if times else None, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
         prompt_s=prompt_s, decode_tps=decode, unguaranteed=_EXTENSIONS,
+        server_decode=(timings["predicted_n"], timings["predicted_ms"] / 1000) if decode.source == SERVER_TIMINGS
+        else None,
     )
+
+
+def served_source(server: Server, model: str) -> str:
+    """The source string of a served model, as the Side and the results keep it (no key, only its variable)."""
+    key = f"?key_env={server.key_env}" if server.key_env else ""
+    return f"{SERVED_SCHEME}{server.base_url.rstrip('/')}{key}#{model}"
+
+
+def parse_source(source: str) -> tuple[Server, str]:
+    """(the server, the model id) of a served model's source string."""
+    if not is_served(source) or "#" not in source:
+        raise EngineError(f"{source!r} names no served model: expected {SERVED_SCHEME}URL#MODEL.")
+    address, model = source[len(SERVED_SCHEME):].rsplit("#", 1)
+    address, _, query = address.partition("?key_env=")
+    return Server(address, query or None), model
+
+
+def served_identity(server: Server, model: str) -> dict:
+    """What results record about a served model: the same keys as a file's identity, the server in place of a path."""
+    where = server.public_url()
+    return {
+        "label": model, "name": model, "path": f"{where}#{model}", "file_size": None,
+        "fingerprint": f"served:{where}#{model}", "architecture": None, "quantization": None,
+        "parameter_count": None, "server": where,
+    }
+
+
+class ServedBackend:
+    """A model on an OpenAI-compatible server as a side's backend (gui.core.backend.AsyncBackend)."""
+
+    def __init__(self):
+        self.loaded: LoadedModel | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._server: Server | None = None
+        self._model = ""
+
+    async def load(self, source: str, params: LoadParams, on_progress: Callable[[float], bool]) -> LoadedModel:
+        """Reach the server and find the model among those it lists; load time is that round trip."""
+        del params  # context size, threads and GPU layers are the server's own
+        server, model = parse_source(source)
+        self._http = self._http or client()
+        started = time.perf_counter()
+        models = await list_models(self._http, server)
+        if model not in models:
+            raise EngineError(f"{server.public_url()} serves no model '{model}': it serves "
+                              f"{', '.join(models) or 'none'}. Pick one of those.")
+        on_progress(1.0)
+        self._server, self._model = server, model
+        self.loaded = LoadedModel(
+            card=None, load_s=time.perf_counter() - started, model_bytes=0, unmapped_weight_bytes=0,
+            context_bytes=0, n_ctx=0,
+            chat_format=FormatChoice(None, "Chat template: the server's own."),
+            identity=served_identity(server, model), source=source,
+            runtime={"served_by": server.public_url()},
+        )
+        return self.loaded
+
+    async def answer(self, messages: list[dict], sampling: SamplingParams, should_stop: Callable[[], bool],
+                     on_text: Callable[[str, float], None]) -> AnswerOutcome:
+        """Stream one answer; the counters are the server's own timings where it sent them, else zero."""
+        if self._server is None:
+            raise EngineError("No served model on this side: pick a server and a model first.")
+        outcome = await stream_chat(self._http, self._server, self._model, messages, sampling, on_text, should_stop)
+        decoded_tokens, decode_s = outcome.server_decode or (0, 0.0)
+        return AnswerOutcome(
+            stop_reason=outcome.stop_reason,
+            prompt_tokens=int(outcome.prompt_tokens.value or 0),
+            prompt_eval_s=outcome.prompt_s.value or 0.0,
+            counter_eval_tokens=decoded_tokens,
+            counter_eval_s=decode_s,
+            tail="",
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+        self._http = None
+        self._server = None
+        self.loaded = None

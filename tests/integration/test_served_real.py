@@ -9,7 +9,7 @@ import pytest
 
 from fault_server import closed_port
 from gui.core.metrics import StopReason
-from gui.core.params import SamplingParams
+from gui.core.params import LoadParams, SamplingParams
 from gui.core.served import CLIENT_CLOCK, Server, client, list_models, stream_chat
 from processes import ROOT
 
@@ -93,3 +93,27 @@ def test_stop_ends_the_answer_and_the_server_serves_the_next(served_smollm2):
     after = run(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, GREEDY,
                                          lambda text, at: None, lambda: False))
     assert after.text.strip()
+
+
+def test_a_side_streams_the_served_model_like_a_file(served_smollm2, qtbot, event_loop):
+    from fakes import FakeEngine
+    from gui.bridge.pump import TokenPump
+    from gui.bridge.side import Side
+    from gui.core.served import served_source
+
+    side = Side("a", FakeEngine())
+    pump = TokenPump([side])
+    pump.start()
+    shown = []
+    side.textArrived.connect(shown.append)
+    try:
+        model = event_loop.run_until_complete(side.load_model(served_source(served_smollm2, "smollm2"),
+                                                              LoadParams()))
+        answer = event_loop.run_until_complete(side.answer("Name three colours of the rainbow.", GREEDY, 1, False))
+    finally:
+        pump.stop()
+        side.shutdown()
+    assert model.identity["fingerprint"] == f"served:{served_smollm2.public_url()}#smollm2"
+    assert answer.text.strip() and "".join(shown) == answer.text
+    assert answer.stats.tokens > 1 and answer.stats.decode_tps > 0 and answer.stats.ttft_s > 0
+    assert answer.stats.stop_reason in (StopReason.END_OF_TEXT, StopReason.MAX_TOKENS)
