@@ -68,7 +68,8 @@ def rate_until_killed(db: Path, rng: random.Random) -> list[tuple[str, str]]:
         child.send_signal(signal.SIGKILL)
         child.wait(10)
     assert child.returncode == -signal.SIGKILL
-    reported += [tuple(line.split()) for line in child.stdout]  # printed before the kill, still in the pipe
+    # Printed before the kill, still in the pipe; a line the kill cut short was never reported whole.
+    reported += [tuple(line.split()) for line in child.stdout if line.endswith("\n")]
     return reported
 
 
