@@ -19,12 +19,13 @@ from gui.bridge.worker import (
     unexpected_answer_error,
 )
 from gui.core import crash
-from gui.core.backend import EngineError, is_served, served_backend
+from gui.core.backend import EngineError, served_backend
 from gui.core.chat import Conversation
 from gui.core.cpu import weights_text
 from gui.core.gguf_header import ModelCard
 from gui.core.metrics import TokenClock
 from gui.core.params import LoadParams, SamplingParams
+from gui.core.sources import is_served
 
 log = logging.getLogger(__name__)
 _request_ids = itertools.count(1)

@@ -18,7 +18,7 @@ from gui.bridge.rounds import Round, SideRequest
 from gui.bridge.side import Side
 from gui.core.blind import draw_swap
 from gui.core.chat import BUILTIN_FORMATS, choose_format
-from gui.core.backend import local_backend
+from gui.core.backend import EngineError, local_backend
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import environment
 from gui.core.measure import measure_summary
@@ -32,6 +32,7 @@ from gui.core.memory import (
 )
 from gui.core.paths import list_models, models_dir
 from gui.core.records import ShownAnswer, answer_metrics, round_record, stats_dict, vote_on
+from gui.core.sources import is_served
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
@@ -111,6 +112,7 @@ class Arena(QObject):
     def _wire_pane(self, slot: int, pane) -> None:
         pane.set_chat_formats(list(BUILTIN_FORMATS))
         pane.fileChosen.connect(lambda path, s=slot: self.choose_file(s ^ self.swapped, path))
+        pane.serverRequested.connect(lambda s=slot: self._on_server_requested(s))
         pane.chatFormatChosen.connect(lambda name, s=slot: self.side_at(s).set_chat_format(name or None))
         pane.cancelLoadRequested.connect(lambda s=slot: self.side_at(s).cancel_load())
 
@@ -131,6 +133,12 @@ class Arena(QObject):
             self.window.show_status("A batch is running on these models: pause or cancel it before changing a model.")
             return False
         pane.clear_error()
+        if is_served(path):
+            # Its memory is the server's: no header to read, nothing to fit here.
+            pane.show_served(path)
+            pane.set_loading(0.0)
+            self.sides[index].load(path, self.window.settings.load_params(index ^ self.swapped))
+            return True
         card = read_header(path) if header is None else header
         if isinstance(card, GGUFFileError):
             log.warning("refused %s: %s", path, card)  # the pane's Details… opens the log
@@ -156,6 +164,48 @@ class Arena(QObject):
         self.refresh_model_list()
         return True
 
+    def server_models(self, slot: int, url: str, key_env: str | None) -> asyncio.Task:
+        """The models a server lists, for the pane in `slot`; on failure the pane says why and the task gives []."""
+        from gui.core.served import Server, client, list_models
+
+        async def fetch() -> list[str]:
+            try:
+                async with client() as http:
+                    return await list_models(http, Server(url, key_env))
+            except EngineError as error:
+                self.window.panes[slot].show_error(str(error))
+                return []
+
+        self.window.panes[slot].clear_error()
+        return asyncio.ensure_future(fetch())
+
+    def _on_server_requested(self, slot: int) -> None:
+        """Server…: ask for the base URL and the key's variable, list the server's models, load the one picked."""
+        url, ok = QInputDialog.getText(self.window, "Server", "Base URL of an OpenAI-compatible server "
+                                       "(llama-server, vLLM, Ollama, LM Studio):", text="http://127.0.0.1:8080/v1")
+        if not ok or not url.strip():
+            return
+        key_env, ok = QInputDialog.getText(self.window, "Server", "The environment variable that holds its API key "
+                                           "(leave empty if it needs none; the key itself is never stored):")
+        if not ok:
+            return
+        task = self.server_models(slot, url.strip(), key_env.strip() or None)
+        task.add_done_callback(lambda done: self._pick_served_model(slot, url.strip(), key_env.strip() or None,
+                                                                    done.result()))
+
+    def _pick_served_model(self, slot: int, url: str, key_env: str | None, models: list[str]) -> None:
+        if not models:
+            return
+        model, ok = QInputDialog.getItem(self.window, "Server", f"Models served at {url}:", models, 0, False)
+        if ok:
+            self.choose_served(slot, url, key_env, model)
+
+    def choose_served(self, slot: int, url: str, key_env: str | None, model: str) -> bool:
+        """Load `model` of the server at `url` on the side shown in `slot`."""
+        from gui.core.served import Server, served_source
+
+        return self.choose_file(slot ^ self.swapped, served_source(Server(url, key_env), model))
+
     def model_paths(self) -> tuple[str | None, str | None]:
         """The file each side holds or is loading, in side order (not screen order); None where none is."""
         return tuple(side.model.source if side.model is not None else side.path if side.loading else None
@@ -170,7 +220,8 @@ class Arena(QObject):
 
     async def _load_pair(self, paths: tuple[str | None, str | None]) -> list[int]:
         headers = await asyncio.get_event_loop().run_in_executor(
-            self._header_reader, lambda: [read_header(path) if path else None for path in paths])
+            self._header_reader, lambda: [read_header(path) if path and not is_served(path) else None
+                                          for path in paths])
         return [index for index, (path, header) in enumerate(zip(paths, headers))
                 if path and self.choose_file(index, path, header)]
 
@@ -280,11 +331,18 @@ class Arena(QObject):
         model = side.model
         if model is None:
             pane.clear_card()
+        elif model.card is None:
+            pane.show_served(model.source)
+            pane.set_loaded(f"reached in {model.load_s:.2f} s")
+            pane.set_format_note(model.chat_format.note)
         else:
             pane.show_card(model.card)
             pane.set_loaded(f"loaded in {model.load_s:.2f} s · context {model.n_ctx}")
             pane.set_format_note(model.chat_format.note)
-        pane.gauges.set_model_memory(self.side_memory(slot ^ self.swapped))
+        if model is not None and model.card is None:
+            pane.gauges.set_served_memory()
+        else:
+            pane.gauges.set_model_memory(self.side_memory(slot ^ self.swapped))
 
     def shutdown(self) -> None:
         """Stop the answers, then each worker frees its model on its own thread, then the threads end."""

@@ -93,14 +93,6 @@ def local_backend() -> Backend:
     return LlamaEngine()
 
 
-SERVED_SCHEME = "served+"  # the source of a served model: served+http://host:port/v1#model-id
-
-
-def is_served(source: str) -> bool:
-    """Whether what the user picked is a model on a server rather than a file here."""
-    return source.startswith(SERVED_SCHEME)
-
-
 def served_backend() -> AsyncBackend:
     """The backend for a model on an OpenAI-compatible server: httpx loads with the first one, not before."""
     from gui.core.served import ServedBackend

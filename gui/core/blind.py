@@ -3,6 +3,9 @@
 import os
 import random
 import re
+from urllib.parse import urlsplit
+
+from gui.core.sources import is_served, public_address, served_parts
 
 HIDDEN = "[hidden]"  # what a hidden name reads as
 
@@ -40,9 +43,17 @@ def names_its_model(answer: str, identity: dict) -> bool:
 
 
 def file_spellings(paths: set[str], card_names: set[str]) -> set[str]:
-    """Every spelling of these files a text may hold: path, file name, name without .gguf, and the cards' names."""
+    """Every spelling of these sources a text may hold: a file's path, name and name without .gguf; a served
+    model's URL, host, host:port and model id; and the cards' names."""
     names = set(card_names)
     for path in paths:
+        if is_served(path):
+            address, _, model = served_parts(path)
+            parts = urlsplit(address)
+            names.update((path, address, public_address(address), parts.netloc, parts.hostname or "", model))
+            if parts.port:
+                names.add(f"{parts.hostname}:{parts.port}")
+            continue
         base = os.path.basename(path)
         names.update((path, base, os.path.splitext(base)[0]))
     return names - {""}

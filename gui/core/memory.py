@@ -79,8 +79,13 @@ def fit_problem(needs: dict[str, MemoryEstimate], free_bytes: int) -> str | None
     )
 
 
-def side_memory(model, resident: dict[str, int]) -> SideMemory:
-    """A loaded model's memory: its file's resident bytes (or llama.cpp's model size when not mapped) + buffers."""
+def side_memory(model, resident: dict[str, int]) -> SideMemory | None:
+    """A loaded model's memory: its file's resident bytes (or llama.cpp's model size when not mapped) + buffers.
+
+    None for a served model: its memory is the server's, not this machine's.
+    """
+    if model.card is None:
+        return None
     mapped = resident.get(model.source, 0)
     weights = (mapped or model.model_bytes) + model.unmapped_weight_bytes
     return SideMemory(weights_bytes=weights, context_bytes=model.context_bytes)

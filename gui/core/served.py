@@ -11,15 +11,15 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from gui.core.backend import SERVED_SCHEME, AnswerOutcome, EngineError, LoadedModel, is_served
+from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.chat import FormatChoice
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
+from gui.core.sources import SERVED_SCHEME, is_served, public_address, served_parts
 
 CLIENT_CLOCK = "client clock"
 SERVER_TIMINGS = "server timings"  # llama-server's `timings`
@@ -49,10 +49,7 @@ class Server:
 
     def public_url(self) -> str:
         """The base URL without any user name or password in it: what results and the log may show."""
-        parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        return public_address(self.base_url)
 
     def headers(self) -> dict[str, str]:
         """The Authorization header from the named environment variable; none where no variable is named."""
@@ -291,9 +288,8 @@ def parse_source(source: str) -> tuple[Server, str]:
     """(the server, the model id) of a served model's source string."""
     if not is_served(source) or "#" not in source:
         raise EngineError(f"{source!r} names no served model: expected {SERVED_SCHEME}URL#MODEL.")
-    address, model = source[len(SERVED_SCHEME):].rsplit("#", 1)
-    address, _, query = address.partition("?key_env=")
-    return Server(address, query or None), model
+    address, key_env, model = served_parts(source)
+    return Server(address, key_env), model
 
 
 def served_identity(server: Server, model: str) -> dict:

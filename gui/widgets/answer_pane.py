@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.blind import HIDDEN, file_spellings, names_pattern
+from gui.core.sources import public_address, served_parts, source_label
 from gui.widgets.chat_view import ChatView
 from gui.widgets.gauges import GaugePanel
 from gui.widgets.units import DASH, format_bytes, format_count
@@ -104,13 +105,15 @@ class AnswerPane(QWidget):
     then names it in the title and brings the gauges back, and conceal takes both away again.
 
     Signals:
-        fileChosen(str): the user picked a file (list, dialog or drop); the path.
+        fileChosen(str): the user picked a file (list, dialog or drop) or a served model; its source.
+        serverRequested(): the user wants to pick a model on a server (Server…).
         chatFormatChosen(str): the user picked a chat format; "" means automatic.
         cancelLoadRequested(): the user wants the load in progress abandoned.
         logRequested(): the user wants the log behind the error shown (Details…).
     """
 
     fileChosen = Signal(str)
+    serverRequested = Signal()
     chatFormatChosen = Signal(str)
     cancelLoadRequested = Signal()
     logRequested = Signal()
@@ -124,6 +127,7 @@ class AnswerPane(QWidget):
         self._revealed = False
         self._loading = False
         self._shown_card: ModelCard | None = None
+        self._shown_source: str | None = None  # the file or served model the card describes
         self._error_message = ""
 
         self._title = QLabel(title)
@@ -140,6 +144,10 @@ class AnswerPane(QWidget):
         self.files.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.browse_button = QPushButton("Browse…")
         self.browse_button.setAccessibleName(f"Browse for the {side} model file")
+        self.server_button = QPushButton("Server…")
+        self.server_button.setAccessibleName(f"Pick the {side} model on a server")
+        self.server_button.setToolTip("A model served over the OpenAI-compatible API (llama-server, vLLM, Ollama, "
+                                      "LM Studio)")
         self.raw_button = QToolButton()
         self.raw_button.setText("Raw")
         self.raw_button.setCheckable(True)
@@ -152,6 +160,7 @@ class AnswerPane(QWidget):
         header.addWidget(self._title)
         header.addWidget(self.files, 1)
         header.addWidget(self.browse_button)
+        header.addWidget(self.server_button)
         header.addWidget(self.raw_button)
 
         self._card = QLabel()
@@ -215,6 +224,7 @@ class AnswerPane(QWidget):
 
         self.files.currentIndexChanged.connect(self._on_file_index_changed)
         self.browse_button.clicked.connect(self.browse)
+        self.server_button.clicked.connect(self.serverRequested)
         self.chat_formats.currentIndexChanged.connect(self._on_format_index_changed)
         self.cancel_button.clicked.connect(self.cancelLoadRequested)
         self._error.dismiss.clicked.connect(self.clear_error)
@@ -240,7 +250,7 @@ class AnswerPane(QWidget):
             self._select_file(current)
 
     def _add_file(self, path: str) -> int:
-        self.files.addItem(os.path.basename(path), path)
+        self.files.addItem(source_label(path), path)
         index = self.files.count() - 1
         self.files.setItemData(index, path, Qt.ItemDataRole.ToolTipRole)
         return index
@@ -298,6 +308,19 @@ class AnswerPane(QWidget):
         self._card.setToolTip(card.path)
         self._card.setEnabled(True)
         self._shown_card = card
+        self._shown_source = card.path
+        self._update_visibility()
+
+    def show_served(self, source: str) -> None:
+        """Say which served model was picked, before it is reached."""
+        address, _, model = served_parts(source)
+        self._card.setText(f"{model} — served at {public_address(address)} · the server applies its own chat template")
+        self._card.setToolTip(public_address(address))
+        self._card.setEnabled(True)
+        self._shown_card = None
+        self._shown_source = source
+        with QSignalBlocker(self.files):
+            self._select_file(source)
         self._update_visibility()
 
     @Slot()
@@ -306,6 +329,7 @@ class AnswerPane(QWidget):
         self._card.setToolTip("")
         self._card.setEnabled(False)
         self._shown_card = None
+        self._shown_source = None
         self._update_visibility()
 
     @Slot(list)
@@ -422,7 +446,8 @@ class AnswerPane(QWidget):
         """Every spelling of a file this pane offers or shows: path, file name, name without .gguf, card name."""
         paths = {self.files.itemData(index) for index in range(self.files.count())}
         card = self._shown_card
-        return file_spellings(paths | {card.path} if card else paths, {card.name or ""} if card else set())
+        shown = {self._shown_source} if self._shown_source else set()
+        return file_spellings(paths | shown, {card.name or ""} if card else set())
 
     # Blind rating
 
@@ -454,10 +479,11 @@ class AnswerPane(QWidget):
 
     def _update_visibility(self) -> None:
         seen = not self._blind
-        identifying = (self.files, self.browse_button, self._card, self._format_label, self.chat_formats, self._format_note)
+        identifying = (self.files, self.browse_button, self.server_button, self._card, self._format_label,
+                       self.chat_formats, self._format_note)
         for widget in identifying:
             widget.setVisible(seen)
-        if self._shown_card is None:
+        if self._shown_source is None:
             # With no file there is nothing to hide, and the card's place says how to choose one.
             self._card.setText(_NO_MODEL_BLIND if self._blind else _NO_MODEL)
             self._card.setVisible(True)

@@ -101,6 +101,10 @@ class GaugePanel(QWidget):
         context = format_bytes(mem.context_bytes if mem else None)
         self._show(memory=f"weights {weights} + context {context}")
 
+    def set_served_memory(self) -> None:
+        """A served model's memory is the server's: nothing here measures it."""
+        self._show(memory="memory: on the server, not measured here")
+
     @Slot(object)
     def set_system_memory(self, mem: SystemMemory) -> None:
         """The app's and the machine's memory."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.sources import is_served, source_label
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.rate_chart import RateChart
 from gui.widgets.rating_bar import RatingBar
@@ -280,8 +281,9 @@ class MainWindow(QMainWindow):
         return list(self._recent)
 
     def set_recent_files(self, paths: list[str]) -> None:
-        """Offer these files under File › Open recent, dropping files that no longer exist and repeats."""
-        kept = [path for path in dict.fromkeys(paths) if os.path.isfile(path)]
+        """Offer these under File › Open recent (files and servers: URL and model, never a key), dropping repeats
+        and files that no longer exist."""
+        kept = [path for path in dict.fromkeys(paths) if is_served(path) or os.path.isfile(path)]
         self._recent = kept[:MAX_RECENT]
         self._show_recent()
 
@@ -300,13 +302,13 @@ class MainWindow(QMainWindow):
             return
         for pane, side_menu in zip(self.panes, self._recent_menus):
             for number, path in enumerate(self._recent, start=1):
-                action = side_menu.addAction(f"&{number % 10} {os.path.basename(path)}")
+                action = side_menu.addAction(f"&{number % 10} {source_label(path)}")
                 action.setStatusTip(path)
                 action.triggered.connect(lambda _checked=False, p=pane, f=path: self._open_recent(p, f))
         self.recent_menu.menuAction().setEnabled(bool(self._recent))
 
     def _open_recent(self, pane, path: str) -> None:
-        if os.path.isfile(path):
+        if is_served(path) or os.path.isfile(path):
             pane.fileChosen.emit(path)  # as if picked in the pane's own list
             return
         self.set_recent_files(self._recent)

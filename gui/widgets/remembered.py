@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QLayout
 
 from gui.core.params import LoadParams, SamplingParams
+from gui.core.sources import is_served
 from gui.widgets.main_window import MainWindow
 
 log = logging.getLogger("gui")
@@ -119,5 +120,6 @@ def remembered_pair(settings: QSettings) -> tuple[str | None, str | None]:
     pair = _json(settings, "models/pair", [])
     if not isinstance(pair, list) or len(pair) != 2:
         return None, None
-    first, second = (path if isinstance(path, str) and os.path.isfile(path) else None for path in pair)
+    first, second = (path if isinstance(path, str) and (is_served(path) or os.path.isfile(path)) else None
+                     for path in pair)
     return first, second

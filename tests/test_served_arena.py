@@ -1,0 +1,89 @@
+"""A served model on one side of the arena: picked, shown, answered, stored, and hidden while blind."""
+
+import asyncio
+import json
+import time
+
+from fakes import FakeEngine
+from fault_server import closed_port, fault_server, response_head, sse
+from gui.core.sources import source_label
+from test_blind_round import KEEP_SEED, visible_strings
+from gguf_files import write_gguf
+
+MODEL_ID = "Zetamodel-14B-Instruct"
+
+
+def served(request, wfile, _connection):
+    """A server of one model that answers every chat with "Rome." in two chunks."""
+    if request.path.endswith("/models"):
+        wfile.write(response_head("200 OK", "application/json") + json.dumps({"data": [{"id": MODEL_ID}]}).encode())
+        return
+    wfile.write(response_head("200 OK", "text/event-stream"))
+    for text in ("Ro", "me."):
+        wfile.write(sse(json.dumps({"choices": [{"delta": {"content": text}, "finish_reason": None}]})))
+        wfile.flush()
+        time.sleep(0.01)
+    wfile.write(sse(json.dumps({"choices": [{"delta": {}, "finish_reason": "stop"}]}), "[DONE]"))
+
+
+def arena_with_a_server(make_arena, event_loop, tmp_path, url, blind=True):
+    """Side A holds a tiny local file (a fake engine), side B the served model; both loaded on the app's loop."""
+    arena = make_arena([FakeEngine([["Par", "is."]]), FakeEngine()], KEEP_SEED, blind=blind)
+    arena.rater = "tester"
+
+    async def load_both():
+        ended = [side.load_ended() for side in arena.sides]
+        assert arena.choose_file(0, str(write_gguf(tmp_path / "Alphamodel-7B.Q5_K_M.gguf")))
+        assert arena.choose_served(1 ^ arena.swapped, url, None, MODEL_ID)
+        assert await asyncio.gather(*ended) == [None, None]
+
+    event_loop.run_until_complete(load_both())
+    return arena
+
+
+def test_a_served_model_answers_beside_a_file_and_the_round_is_stored(make_arena, qtbot, tmp_path, event_loop):
+    with fault_server(served) as (url, _):
+        arena = arena_with_a_server(make_arena, event_loop, tmp_path, url, blind=False)
+        pane = arena.pane_of(1)
+        assert f"{MODEL_ID} — served at {url}" in pane._card.text()
+        assert "on the server" in " ".join(visible_strings(arena.window))
+        event_loop.run_until_complete(arena.send("Capital of Italy?"))
+    assert "Rome." in pane.chat.toPlainText() and "Paris." in arena.pane_of(0).chat.toPlainText()
+    record = arena.store.rounds()[0]
+    served_side = record.right_model if not record.swapped else record.left_model
+    assert served_side["server"] == url and served_side["label"] == MODEL_ID
+    metrics = record.right_metrics if not record.swapped else record.left_metrics
+    assert metrics["tokens"] == 2 and metrics["served_by"] == url and metrics["weights_bytes"] is None
+
+
+def test_nothing_names_the_server_or_its_model_while_blind(make_arena, qtbot, tmp_path, event_loop):
+    with fault_server(served) as (url, _):
+        arena = arena_with_a_server(make_arena, event_loop, tmp_path, url)
+        host_port = url.split("//")[1]
+        identifying = (MODEL_ID, "Zetamodel", host_port, url, "served at", "Alphamodel")
+
+        def leaks():
+            return [s for s in visible_strings(arena.window) for word in identifying if word.lower() in s.lower()]
+
+        assert leaks() == []
+
+        async def round_():
+            task = arena.send(f"Are you {MODEL_ID}?")
+            await task
+
+        event_loop.run_until_complete(round_())
+        # The prompt names the model: it is the rater's own text, so only the answers and panes are checked.
+        assert [s for s in leaks() if "Are you" not in s] == []
+        assert arena.window.rating.isVisibleTo(arena.window)
+
+
+def test_a_server_that_cannot_be_reached_says_so_in_its_pane(make_arena, qtbot, tmp_path, event_loop):
+    arena = make_arena([FakeEngine(), FakeEngine()], KEEP_SEED, blind=False)
+    models = event_loop.run_until_complete(arena.server_models(0, f"http://127.0.0.1:{closed_port()}", None))
+    assert models == []
+    assert "Could not connect" in arena.window.panes[0].error_text()
+
+
+def test_the_file_list_names_a_served_model_by_model_and_host():
+    assert source_label("served+http://gpu.lan:8000/v1?key_env=KEY#qwen3-4b") == "qwen3-4b @ gpu.lan:8000"
+    assert source_label("/models/SmolLM2.gguf") == "SmolLM2.gguf"
