@@ -339,10 +339,7 @@ class Arena(QObject):
             pane.show_card(model.card)
             pane.set_loaded(f"loaded in {model.load_s:.2f} s · context {model.n_ctx}")
             pane.set_format_note(model.chat_format.note)
-        if model is not None and model.card is None:
-            pane.gauges.set_served_memory()
-        else:
-            pane.gauges.set_model_memory(self.side_memory(slot ^ self.swapped))
+        self._show_memory(slot ^ self.swapped)
 
     def shutdown(self) -> None:
         """Stop the answers, then each worker frees its model on its own thread, then the threads end."""
@@ -481,9 +478,16 @@ class Arena(QObject):
     def _on_memory_sampled(self, resident: dict, system) -> None:
         self._resident = resident
         for index in range(len(self.sides)):
-            pane = self.pane_of(index)
-            pane.gauges.set_model_memory(self.side_memory(index))
-            pane.gauges.set_system_memory(system)
+            self._show_memory(index)
+            self.pane_of(index).gauges.set_system_memory(system)
+
+    def _show_memory(self, index: int) -> None:
+        """Side `index`'s memory on its pane: measured here for a file, the server's for a served model."""
+        model, gauges = self.sides[index].model, self.pane_of(index).gauges
+        if model is not None and model.card is None:
+            gauges.set_served_memory()
+        else:
+            gauges.set_model_memory(self.side_memory(index))
 
 
 def read_header(path: str) -> ModelCard | GGUFFileError:
