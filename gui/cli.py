@@ -19,8 +19,8 @@ def add_batch_parser(commands) -> None:
     """The `batch` sub-command and its options."""
     sampling = SamplingParams()
     batch = commands.add_parser("batch", help="run a prompt suite through both models without a display")
-    batch.add_argument("--left", required=True, help="the first GGUF file (model A)")
-    batch.add_argument("--right", required=True, help="the second GGUF file (model B)")
+    batch.add_argument("--left", required=True, help="the first GGUF file, or served+URL#MODEL (model A)")
+    batch.add_argument("--right", required=True, help="the second GGUF file, or served+URL#MODEL (model B)")
     batch.add_argument("--suite", required=True, help="a suite name (logic, math, …) or a suite file")
     batch.add_argument("--db", help=f"the results database (default: {RESULTS_FILE} in the data directory)")
     batch.add_argument("--repeats", type=int, default=1, help="runs of each prompt (default 1)")
@@ -37,8 +37,10 @@ def add_batch_parser(commands) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """`gguf-arena [options]` opens the window; sub-commands serve machines without a display."""
     parser = argparse.ArgumentParser(prog="gguf-arena", description=__doc__)
-    parser.add_argument("--left", help="GGUF file for the left side (default: the default pair's first)")
-    parser.add_argument("--right", help="GGUF file for the right side (default: the default pair's second)")
+    parser.add_argument("--left", help="GGUF file (or served+URL#MODEL) for the left side (default: the default "
+                        "pair's first)")
+    parser.add_argument("--right", help="GGUF file (or served+URL#MODEL) for the right side (default: the default "
+                        "pair's second)")
     parser.add_argument("--data-dir", help=f"where results and logs go (default: ${DATA_ENV} or the platform's)")
     parser.add_argument("--mode", choices=(PARALLEL, SEQUENTIAL),
                         help=f"timing mode of a round (default: the last one used, else {PARALLEL})")

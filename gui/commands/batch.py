@@ -18,6 +18,7 @@ from gui.core.gguf_header import GGUFFileError, read_card
 from gui.core.identity import environment
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.paths import LOG_FILE, RESULTS_FILE, data_dir
+from gui.core.sources import is_served, source_label
 from gui.core.store import Store, StoreError
 from gui.core.suites import SuiteError, find_suite
 
@@ -31,9 +32,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
     try:
         if args.repeats < 1 or args.controls < 0:
             raise ValueError("--repeats must be at least 1 and --controls at least 0")
-        paths = [str(Path(path).resolve()) for path in (args.left, args.right)]
+        paths = [path if is_served(path) else str(Path(path).resolve()) for path in (args.left, args.right)]
         for path in paths:
-            read_card(path)  # a clear message for a missing or broken file before anything starts
+            if not is_served(path):
+                read_card(path)  # a clear message for a missing or broken file before anything starts
         suite = find_suite(args.suite, data)
         store = Store(args.db or data / RESULTS_FILE)
     except (ValueError, GGUFFileError, SuiteError, StoreError) as error:
@@ -64,7 +66,7 @@ async def _run(store: Store, batch, paths: list[str], load: LoadParams, log_file
     try:
         for side, path in zip(sides, paths):
             model = await side.load_model(path, load)
-            print(f"loaded {Path(path).name} in {model.load_s:.2f} s")
+            print(f"loaded {source_label(path)} in {model.load_s:.2f} s")
         runner = BatchRunner(sides, store, batch, items_of(batch), environment())
         progress = _Progress()
         runner.progressed.connect(progress.show)

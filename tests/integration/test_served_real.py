@@ -117,3 +117,26 @@ def test_a_side_streams_the_served_model_like_a_file(served_smollm2, qtbot, even
     assert answer.text.strip() and "".join(shown) == answer.text
     assert answer.stats.tokens > 1 and answer.stats.decode_tps > 0 and answer.stats.ttft_s > 0
     assert answer.stats.stop_reason in (StopReason.END_OF_TEXT, StopReason.MAX_TOKENS)
+
+
+def test_a_batch_runs_a_local_file_against_the_served_model(served_smollm2, default_pair, tmp_path):
+    from gui.core.served import served_source
+    from gui.core.store import Store
+
+    db = tmp_path / "results.sqlite"
+    suite = ROOT / "tests" / "fixtures" / "tiny.toml"
+    done = subprocess.run(
+        [sys.executable, "-m", "gui", "batch", "--left", default_pair[0],
+         "--right", served_source(served_smollm2, "smollm2"), "--suite", str(suite), "--db", str(db),
+         "--max-tokens", "8", "--data-dir", str(tmp_path / "data")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-1500:] + done.stderr[-1500:]
+    assert "loaded smollm2 @ 127.0.0.1:" in done.stdout
+    store = Store(db)
+    try:
+        rounds = store.rounds()
+    finally:
+        store.close()
+    assert rounds and all(r.left_output or r.right_output for r in rounds)
+    served = [side for r in rounds for side in (r.left_model, r.right_model) if side.get("server")]
+    assert len(served) == len(rounds) and served[0]["fingerprint"] == f"served:{served_smollm2.public_url()}#smollm2"
