@@ -243,6 +243,9 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     window.rateRequested.connect(rating.open)
     window.batchRequested.connect(batches.open)
     _log_window = open_log_on_request(window, data)
+    # While blind, the log hides what names a model; the arena says what that is as models and votes come.
+    arena.blindNamesChanged.connect(_log_window.set_blind_names)
+    _log_window.set_blind_names(arena.blind_names())
     batches.window.rateRequested.connect(rating.open)
     # Start-up made a few hundred thousand objects that live as long as the app (modules, classes, Qt's
     # wrappers): frozen, a full garbage collection no longer walks them (one took 60-100 ms, and it

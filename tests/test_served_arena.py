@@ -89,3 +89,18 @@ def test_a_server_that_cannot_be_reached_says_so_in_its_pane(make_arena, qtbot, 
 def test_the_file_list_names_a_served_model_by_model_and_host():
     assert source_label("served+http://gpu.lan:8000/v1?key_env=KEY#qwen3-4b") == "qwen3-4b @ gpu.lan:8000"
     assert source_label("/models/SmolLM2.gguf") == "SmolLM2.gguf"
+
+
+def test_the_log_is_told_what_to_hide_until_the_vote(make_arena, qtbot, tmp_path, event_loop):
+    with fault_server(served) as (url, _):
+        arena = arena_with_a_server(make_arena, event_loop, tmp_path, url)
+        names = arena.blind_names()
+        # The loaded card's name counts too (the fake engine's card here).
+        assert {MODEL_ID, url.split("//")[1], "Alphamodel-7B.Q5_K_M", "SmolLM2 135M Instruct"} <= names
+        event_loop.run_until_complete(arena.send("Capital of Italy?"))
+        with qtbot.waitSignal(arena.blindNamesChanged) as told:
+            arena.cast_vote("tie", None, None, "")
+    assert told.args == [None] and arena.blind_names() is None
+    with qtbot.waitSignal(arena.blindNamesChanged) as told:
+        arena.new_chat()  # a new blind chat hides them again
+    assert MODEL_ID in told.args[0]

@@ -9,14 +9,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QInputDialog
 
 from gui.bridge.memory_monitor import MemoryMonitor
 from gui.bridge.pump import TokenPump
 from gui.bridge.rounds import Round, SideRequest
 from gui.bridge.side import Side
-from gui.core.blind import draw_swap
+from gui.core.blind import draw_swap, file_spellings
 from gui.core.chat import BUILTIN_FORMATS, choose_format
 from gui.core.backend import EngineError, local_backend
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
@@ -46,7 +46,13 @@ class Arena(QObject):
 
     Side i is shown in screen slot i ^ swapped: in blind mode each chat draws which model sits on
     the Left. Settings are per screen side.
+
+    Signals:
+        blindNamesChanged(object): what the log must hide from a blind rater: every spelling of both
+            models (a set, maybe empty), or None once nothing is hidden (blind off, or revealed).
     """
+
+    blindNamesChanged = Signal(object)
 
     def __init__(self, window: MainWindow, store: Store, engines=(None, None), rng: random.Random | None = None,
                  parent: QObject | None = None):
@@ -288,6 +294,7 @@ class Arena(QObject):
         vote = vote_on(record, outcome, self.rater or "", rubric_left, rubric_right, comment)
         self.store.add_vote(vote)
         self.revealed = True
+        self._tell_blind_names()
         for pane, label in zip(self.window.panes, (vote.model_left, vote.model_right)):
             pane.reveal(label)
         note = (" An answer named its own model: this vote is kept but left out of the leaderboard."
@@ -324,6 +331,19 @@ class Arena(QObject):
             self._show_side(slot)
         self.refresh_model_list()
         self.window.chart.reset()
+        self._tell_blind_names()
+
+    def blind_names(self) -> set[str] | None:
+        """What a blind rater must not read in the log: both models' every spelling; None when nothing is hidden."""
+        if not self.blind or self.revealed:
+            return None
+        sources = {side.model.source if side.model else side.path for side in self.sides} - {None}
+        cards = {side.model.card.name or "" for side in self.sides if side.model and side.model.card}
+        labels = {side.model.identity.get("label") or "" for side in self.sides if side.model}
+        return file_spellings(sources, cards | labels)
+
+    def _tell_blind_names(self) -> None:
+        self.blindNamesChanged.emit(self.blind_names())
 
     def _show_side(self, slot: int) -> None:
         """Put the side now in `slot` on its pane: card, load state, memory."""
@@ -399,6 +419,7 @@ class Arena(QObject):
         self.window.show_status(f"{('Left', 'Right')[slot]} model loaded.")
         self.window.add_recent_file(self.sides[index].model.source)
         self.monitor.watch([s.model.source for s in self.sides if s.model is not None])
+        self._tell_blind_names()  # its card's name is known only now
 
     def _on_load_failed(self, index: int, message: str) -> None:
         self._loading_needs.pop(index, None)

@@ -7,10 +7,16 @@ from PySide6.QtCore import QTimer, QUrl, Qt, Slot
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from gui.core.blind import names_pattern
+
 TAIL_LINES = 2000
 FOLLOW_MS = 500
 # Enough for TAIL_LINES long lines; the file rotates at 1 MiB, so this only bounds a file someone else grew.
 _TAIL_BYTES = 4 * 2**20
+# llama.cpp's own lines: a load's metadata dump (name, architecture, vocabulary, sizes) tells a model apart.
+_ENGINE_LINE = " gui.llama: "
+BLIND_NOTE = ("Blind mode: llama.cpp's own lines and every line naming a model are hidden until the vote "
+              "(or with blind mode off); the file keeps them all.")
 
 
 class LogWindow(QWidget):
@@ -26,6 +32,8 @@ class LogWindow(QWidget):
         self.resize(980, 560)
         self._offset = 0  # bytes of the file shown so far (always at a line's end)
         self._file_id: tuple[int, int] | None = None  # (device, inode): a rotated log is a new file
+        self._blind = False
+        self._hidden = None  # the pattern of the names hidden while blind
 
         self.view = QPlainTextEdit()
         self.view.setReadOnly(True)
@@ -40,6 +48,10 @@ class LogWindow(QWidget):
         self.where.setObjectName("logPath")
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.where.setWordWrap(True)
+        self.blind_note = QLabel(BLIND_NOTE)
+        self.blind_note.setObjectName("blindNote")
+        self.blind_note.setWordWrap(True)
+        self.blind_note.hide()
         self.copy_button = QPushButton("Copy all")
         self.copy_button.setAccessibleName("Copy the log lines shown")
         self.folder_button = QPushButton("Open log folder")
@@ -50,6 +62,7 @@ class LogWindow(QWidget):
         buttons.addWidget(self.folder_button)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.blind_note)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
@@ -58,6 +71,24 @@ class LogWindow(QWidget):
         self._timer.timeout.connect(self.follow)
         self.copy_button.clicked.connect(self.copy_all)
         self.folder_button.clicked.connect(self.open_folder)
+
+    @Slot(object)
+    def set_blind_names(self, names: set[str] | None) -> None:
+        """While a rater is blind (`names` given, may be empty), hide llama.cpp's lines and lines naming these.
+
+        None shows every line again (blind mode off, or the models revealed by a vote).
+        """
+        self._blind = names is not None
+        self._hidden = names_pattern(names) if names else None
+        self.blind_note.setVisible(self._blind)
+        if self.isVisible():
+            self.reload()
+
+    def _shown(self, lines: list[str]) -> list[str]:
+        if not self._blind:
+            return lines
+        return [line for line in lines
+                if _ENGINE_LINE not in line and not (self._hidden and self._hidden.search(line))]
 
     @Slot()
     def open(self) -> None:
@@ -122,6 +153,7 @@ class LogWindow(QWidget):
         return data[:end].decode("utf-8", errors="replace").splitlines()
 
     def _append(self, lines: list[str]) -> None:
+        lines = self._shown(lines)
         if not lines:
             return
         bar = self.view.verticalScrollBar()

@@ -156,3 +156,26 @@ def test_details_on_a_failed_load_shows_llama_cpp_s_own_lines(qtbot, event_loop,
     finally:
         arena.shutdown()
         store.close()
+
+
+def test_while_blind_the_log_hides_llama_cpp_and_every_line_naming_a_model(qtbot, tmp_path):
+    log = tmp_path / "gguf-arena.log"
+    log.write_text(
+        "2026-12-06 10:00:00,000 INFO gui.llama: print_info: general.name = Gemma 3 270m\n"
+        "2026-12-06 10:00:01,000 WARNING gui: side a could not load /models/Alphamodel-7B.gguf: too big\n"
+        "2026-12-06 10:00:02,000 INFO gui: settings saved\n"
+    )
+    window = LogWindow(log)
+    qtbot.addWidget(window)
+    window.set_blind_names({"/models/Alphamodel-7B.gguf", "Alphamodel-7B"})
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.text() == "2026-12-06 10:00:02,000 INFO gui: settings saved"
+    assert window.blind_note.isVisible()
+    with log.open("a") as more:
+        more.write("2026-12-06 10:00:03,000 INFO gui: Alphamodel-7B answered\n2026-12-06 10:00:04,000 INFO gui: ok\n")
+    window.follow()
+    assert window.text().splitlines()[-1].endswith("gui: ok") and "Alphamodel" not in window.text()
+    window.set_blind_names(None)  # the vote revealed them: every line again
+    assert "Gemma 3 270m" in window.text() and "Alphamodel-7B answered" in window.text()
+    assert not window.blind_note.isVisible()
