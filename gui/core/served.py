@@ -157,6 +157,41 @@ async def list_models(http: httpx.AsyncClient, server: Server) -> list[str]:
                           "is it an OpenAI-compatible server?") from error
 
 
+@dataclass(frozen=True)
+class ServerKind:
+    """Which serving engine answers, its build where it says, and the context it serves (0 where unknown)."""
+
+    name: str
+    n_ctx: int = 0
+
+
+# Where each engine says who it is, under the server's root (not /v1): llama-server, vLLM, Ollama.
+_WHO_ASKS = ("props", "version", "api/version")
+
+
+async def server_kind(http: httpx.AsyncClient, server: Server) -> ServerKind:
+    """Ask the server who it is; an engine that says nothing is named by its HTTP Server header, if any."""
+    root = server.url("").rstrip("/").removesuffix("/v1")
+    header = ""
+    for path in _WHO_ASKS:
+        try:
+            response = await http.get(f"{root}/{path}", headers=server.headers(), timeout=CONNECT_TIMEOUT_S)
+            said = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            continue
+        header = header or response.headers.get("server", "")
+        if not isinstance(said, dict):
+            continue
+        if path == "props" and "build_info" in said:
+            n_ctx = (said.get("default_generation_settings") or {}).get("n_ctx") or 0
+            return ServerKind(f"llama.cpp server {said['build_info']}", int(n_ctx))
+        if path == "version" and "version" in said:
+            return ServerKind(f"vLLM {said['version']}")
+        if path == "api/version" and "version" in said:
+            return ServerKind(f"Ollama {said['version']}")
+    return ServerKind(f"OpenAI-compatible server ({header})" if header else "OpenAI-compatible server")
+
+
 def _retry_after_s(response: httpx.Response) -> float | None:
     """The seconds a 429 asks to wait, where it says so in seconds and not longer than RETRY_AFTER_MAX_S."""
     try:
@@ -292,13 +327,13 @@ def parse_source(source: str) -> tuple[Server, str]:
     return Server(address, key_env), model
 
 
-def served_identity(server: Server, model: str) -> dict:
+def served_identity(server: Server, model: str, kind: ServerKind) -> dict:
     """What results record about a served model: the same keys as a file's identity, the server in place of a path."""
     where = server.public_url()
     return {
         "label": model, "name": model, "path": f"{where}#{model}", "file_size": None,
         "fingerprint": f"served:{where}#{model}", "architecture": None, "quantization": None,
-        "parameter_count": None, "server": where,
+        "parameter_count": None, "server": where, "server_kind": kind.name,
     }
 
 
@@ -321,14 +356,15 @@ class ServedBackend:
         if model not in models:
             raise EngineError(f"{server.public_url()} serves no model '{model}': it serves "
                               f"{', '.join(models) or 'none'}. Pick one of those.")
+        load_s = time.perf_counter() - started  # the round trip that found the model; who it is is asked after
+        kind = await server_kind(self._http, server)
         on_progress(1.0)
         self._server, self._model = server, model
         self.loaded = LoadedModel(
-            card=None, load_s=time.perf_counter() - started, model_bytes=0, unmapped_weight_bytes=0,
-            context_bytes=0, n_ctx=0,
-            chat_format=FormatChoice(None, "Chat template: the server's own."),
-            identity=served_identity(server, model), source=source,
-            runtime={"served_by": server.public_url()},
+            card=None, load_s=load_s, model_bytes=0, unmapped_weight_bytes=0, context_bytes=0, n_ctx=kind.n_ctx,
+            chat_format=FormatChoice(None, f"Chat template: the server's own ({kind.name})."),
+            identity=served_identity(server, model, kind), source=source,
+            runtime={"served_by": server.public_url(), "server_kind": kind.name},
         )
         return self.loaded
 

@@ -27,6 +27,9 @@ def server_answer(pieces=("Par", "is", "."), pause_s=0.01, models=("smol",)):
             wfile.write(response_head("200 OK", "application/json")
                         + json.dumps({"data": [{"id": model} for model in models]}).encode())
             return
+        if request.method == "GET":  # who it is: this server does not say
+            wfile.write(response_head("404 Not Found", "application/json") + b"{}")
+            return
         wfile.write(response_head("200 OK", "text/event-stream"))
         for piece in pieces:
             wfile.write(sse(chunk(piece)))
@@ -54,13 +57,14 @@ def test_a_served_model_loads_and_answers_through_the_queue(side, event_loop):
         model = event_loop.run_until_complete(side.load_model(served_source(Server(url), "smol"), LoadParams()))
         answer = event_loop.run_until_complete(side.answer("Capital of France?", SAMPLING, 1, False))
     assert model.identity["label"] == "smol" and model.identity["server"] == url
-    assert model.card is None and model.chat_format.note == "Chat template: the server's own."
+    assert model.card is None and model.chat_format.note.startswith("Chat template: the server's own (")
     assert answer.text == "Paris." and "".join(shown) == "Paris."
     assert answer.stats.tokens == 3 and answer.stats.decode_tps > 0 and answer.stats.error is None
     assert answer.stats.stop_reason is StopReason.END_OF_TEXT and answer.stats.first_after_load
     # The conversation goes on as for a file: the next request carries the first turn.
     assert side.conversation.messages("", "And of Italy?")[-2] == {"role": "assistant", "content": "Paris."}
-    assert [r.path for r in received] == ["/v1/models", "/v1/chat/completions"]
+    # Find the model, ask who serves it (llama-server, vLLM, Ollama each answer one of these), then chat.
+    assert [r.path for r in received] == ["/v1/models", "/props", "/version", "/api/version", "/v1/chat/completions"]
 
 
 def test_an_unknown_model_fails_its_load_with_the_models_served(side, event_loop):

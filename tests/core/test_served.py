@@ -238,3 +238,35 @@ def test_the_suite_refuses_any_connection_off_loopback():
     assert type(caught.value).__name__ == "LeftLoopback"
     with socket.create_server(("127.0.0.1", 0)) as listener, socket.socket() as near:
         near.connect(listener.getsockname())  # loopback stays allowed
+
+
+def who(path_answers: dict, header: str = "uvicorn"):
+    """A server that answers GET paths from `path_answers` (JSON), 404 elsewhere, naming itself in its header."""
+    def answer(request, wfile, _connection):
+        path = request.path.split("?")[0]
+        if path in path_answers:
+            wfile.write(response_head("200 OK", "application/json", f"Server: {header}\r\n")
+                        + json.dumps(path_answers[path]).encode())
+        else:
+            wfile.write(response_head("404 Not Found", "application/json", f"Server: {header}\r\n") + b"{}")
+    return answer
+
+
+@pytest.mark.parametrize("answers, name, n_ctx", [
+    ({"/props": {"build_info": "b6000-abc", "default_generation_settings": {"n_ctx": 4096}}},
+     "llama.cpp server b6000-abc", 4096),
+    ({"/version": {"version": "0.11.0"}}, "vLLM 0.11.0", 0),
+    ({"/api/version": {"version": "0.12.3"}}, "Ollama 0.12.3", 0),
+    ({}, "OpenAI-compatible server (uvicorn)", 0),
+])
+def test_the_server_says_which_engine_it_is(answers, name, n_ctx):
+    from gui.core.served import server_kind
+
+    async def go(url):
+        async with client() as http:
+            return await server_kind(http, Server(url + "/v1"))
+
+    with fault_server(who(answers)) as (url, received):
+        kind = LOOP.run_until_complete(go(url))
+    assert (kind.name, kind.n_ctx) == (name, n_ctx)
+    assert all(not r.path.startswith("/v1") for r in received)  # asked at the server's root

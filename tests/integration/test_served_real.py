@@ -140,3 +140,10 @@ def test_a_batch_runs_a_local_file_against_the_served_model(served_smollm2, defa
     assert rounds and all(r.left_output or r.right_output for r in rounds)
     served = [side for r in rounds for side in (r.left_model, r.right_model) if side.get("server")]
     assert len(served) == len(rounds) and served[0]["fingerprint"] == f"served:{served_smollm2.public_url()}#smollm2"
+
+
+def test_llama_cpp_pythons_server_is_named_by_its_header(served_smollm2):
+    from gui.core.served import server_kind
+
+    kind = run(lambda http: server_kind(http, served_smollm2))
+    assert kind.name == "OpenAI-compatible server (uvicorn)" and kind.n_ctx == 0
