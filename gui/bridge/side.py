@@ -23,7 +23,7 @@ from gui.core.backend import EngineError, served_backend
 from gui.core.chat import Conversation
 from gui.core.cpu import weights_text
 from gui.core.gguf_header import ModelCard
-from gui.core.metrics import TokenClock
+from gui.core.metrics import CLIENT_CLOCK, TokenClock
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.sources import is_served
 
@@ -173,7 +173,7 @@ class Side(QObject):
             error = str(failure)
         except Exception as failure:  # noqa: BLE001 - the round must hear back, or it waits for ever
             error = unexpected_answer_error(self._served.loaded, failure)
-        self._on_finished(recorder.finish(counters, error, first_after_load))
+        self._on_finished(recorder.finish(counters, error, first_after_load, arrival=CLIENT_CLOCK))
 
     def load_ended(self) -> asyncio.Future:
         """A future for the next load to end: None once the model is ready, else the reason it failed."""

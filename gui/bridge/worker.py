@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from gui.core.backend import AnswerOutcome, EngineError
-from gui.core.metrics import GenerationStats, StopReason, TokenClock
+from gui.core.metrics import LLAMA_COUNTERS, TOKEN_TIMESTAMPS, GenerationStats, StopReason, TokenClock
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.paths import LOG_FILE
 
@@ -106,27 +106,35 @@ class AnswerRecorder:
         self.pieces.append(text)
         self._tokens.put(TokenEvent(self.request.request_id, text, at))
 
-    def finish(self, counters: AnswerOutcome | None, error: str | None, first_after_load: bool) -> Answer:
-        """The answer with its figures: the clock's, and the backend's own counters for the prompt."""
+    def finish(self, counters: AnswerOutcome | None, error: str | None, first_after_load: bool,
+               arrival: str = TOKEN_TIMESTAMPS) -> Answer:
+        """The answer with its figures and their sources.
+
+        Decode speed is the clock's (`arrival` names it: the engine's token timestamps, or a served
+        stream's chunks as they reached us), except where a server gave its own decode timings: a
+        chunk is not always one token, and the network jitters the arrivals.
+        """
         if counters is not None and counters.tail:
             self.pieces.append(counters.tail)
             self._tokens.put(TokenEvent(self.request.request_id, counters.tail, time.perf_counter(), is_token=False))
+        server_decode = (counters is not None and counters.counters_source not in (None, LLAMA_COUNTERS)
+                         and counters.counter_eval_s > 0)
+        prompt_counted = counters is not None and counters.prompt_eval_s > 0
         stats = GenerationStats(
             prompt_tokens=counters.prompt_tokens if counters else 0,
             tokens=self.clock.count,
             ttft_s=self.clock.ttft_s,
-            prompt_tps=(
-                counters.prompt_tokens / counters.prompt_eval_s
-                if counters and counters.prompt_eval_s > 0
-                else None
-            ),
-            decode_tps=self.clock.decode_tps,
+            prompt_tps=counters.prompt_tokens / counters.prompt_eval_s if prompt_counted else None,
+            decode_tps=counters.counter_eval_tokens / counters.counter_eval_s if server_decode
+            else self.clock.decode_tps,
             elapsed_s=time.perf_counter() - self.started,
             stop_reason=counters.stop_reason if counters else StopReason.ERROR,
             threads=self.request.n_threads,
             contended=self.request.contended,
             first_after_load=first_after_load,
             error=error,
+            decode_source=counters.counters_source if server_decode else arrival,
+            prompt_source=counters.counters_source if prompt_counted else None,
         )
         return Answer(self.request.request_id, "".join(self.pieces), stats, counters)
 

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from gui.core.chat import FormatChoice
 from gui.core.gguf_header import ModelCard
-from gui.core.metrics import StopReason
+from gui.core.metrics import LLAMA_COUNTERS, StopReason
 from gui.core.params import LoadParams, SamplingParams
 
 
@@ -38,7 +38,7 @@ class LoadedModel:
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    """How an answer ended, with llama.cpp's own counters for it."""
+    """How an answer ended, with the backend's own counters for it (llama.cpp's, or a server's timings)."""
 
     stop_reason: StopReason
     prompt_tokens: int
@@ -46,6 +46,7 @@ class AnswerOutcome:
     counter_eval_tokens: int
     counter_eval_s: float
     tail: str  # text held back at the end (an incomplete stop string or character), not a token
+    counters_source: str | None = LLAMA_COUNTERS  # None: the backend counted nothing (a server that tells none)
 
 
 @runtime_checkable

@@ -17,6 +17,14 @@ class StopReason(enum.Enum):
     ERROR = "error"
 
 
+# Where a figure came from, stored beside it.
+TOKEN_TIMESTAMPS = "token timestamps"  # each token stamped as the engine yielded it
+CLIENT_CLOCK = "client clock"  # each chunk of a served stream stamped as it reached us
+LLAMA_COUNTERS = "llama.cpp counters"  # llama_perf_context, reset per answer
+SERVER_TIMINGS = "server timings"  # llama-server's `timings`
+SERVER_USAGE = "server usage"  # the OpenAI `usage` object
+
+
 @dataclass(frozen=True)
 class GenerationStats:
     """The figures of one finished (or stopped) answer; times in seconds."""
@@ -32,6 +40,10 @@ class GenerationStats:
     contended: bool
     first_after_load: bool
     error: str | None = None
+    # Where the figures came from (stored with each answer): decode and TTFT by the timestamps of the tokens
+    # as they reached us, or by a server's own timings; the prompt's by llama.cpp's or a server's counters.
+    decode_source: str = TOKEN_TIMESTAMPS
+    prompt_source: str | None = LLAMA_COUNTERS
 
 
 class TokenClock:

@@ -17,13 +17,10 @@ from httpx_sse import SSEError, aconnect_sse
 
 from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.chat import FormatChoice
-from gui.core.metrics import StopReason
+from gui.core.metrics import CLIENT_CLOCK, SERVER_TIMINGS, SERVER_USAGE, StopReason
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.sources import SERVED_SCHEME, is_served, public_address, served_parts
 
-CLIENT_CLOCK = "client clock"
-SERVER_TIMINGS = "server timings"  # llama-server's `timings`
-SERVER_USAGE = "server usage"  # the OpenAI `usage` object
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0  # between two chunks of a stream; a first token can take a while on a loaded server
 MAX_EVENT_BYTES = 1 << 20  # one SSE event larger than this is no chat chunk
@@ -382,6 +379,7 @@ class ServedBackend:
             counter_eval_tokens=decoded_tokens,
             counter_eval_s=decode_s,
             tail="",
+            counters_source=SERVER_TIMINGS if outcome.server_decode else None,
         )
 
     async def close(self) -> None:

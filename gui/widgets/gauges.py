@@ -88,11 +88,13 @@ class GaugePanel(QWidget):
         )
         tag = self._values["tag"]
         # The rest of what the measurement records, for whoever wonders why a figure is off.
-        details = [f"{stats.threads} threads", f"{stats.prompt_tokens} prompt tokens"]
+        details = [f"{stats.threads} threads", f"{stats.prompt_tokens} prompt tokens",
+                   f"decode by {stats.decode_source}", f"prompt by {stats.prompt_source or 'nobody (not reported)'}"]
         if stats.first_after_load:
             details.append("first request after load")
         tag.setToolTip(", ".join(details))
         self._values["stop"].setToolTip(stats.error or "")
+        self._values["decode"].setToolTip(f"by {stats.decode_source}")
 
     @Slot(object)
     def set_model_memory(self, mem: SideMemory | None) -> None:

@@ -9,7 +9,7 @@ from fakes import FakeEngine
 from fault_server import fault_server, response_head, sse
 from gui.bridge.pump import TokenPump
 from gui.bridge.side import LoadFailed, Side
-from gui.core.metrics import StopReason
+from gui.core.metrics import CLIENT_CLOCK, SERVER_TIMINGS, StopReason
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.served import Server, served_source
 
@@ -61,6 +61,8 @@ def test_a_served_model_loads_and_answers_through_the_queue(side, event_loop):
     assert answer.text == "Paris." and "".join(shown) == "Paris."
     assert answer.stats.tokens == 3 and answer.stats.decode_tps > 0 and answer.stats.error is None
     assert answer.stats.stop_reason is StopReason.END_OF_TEXT and answer.stats.first_after_load
+    # This server tells no timings: the speed is the chunks' arrivals here, and nobody counted the prompt.
+    assert (answer.stats.decode_source, answer.stats.prompt_source) == (CLIENT_CLOCK, None)
     # The conversation goes on as for a file: the next request carries the first turn.
     assert side.conversation.messages("", "And of Italy?")[-2] == {"role": "assistant", "content": "Paris."}
     # Find the model, ask who serves it (llama-server, vLLM, Ollama each answer one of these), then chat.
@@ -100,3 +102,22 @@ def test_a_file_after_a_server_loads_on_the_thread_again(side, event_loop):
     model = event_loop.run_until_complete(side.load_model("/models/a.gguf", LoadParams()))
     answer = event_loop.run_until_complete(side.answer("Hi", SAMPLING, 1, False))
     assert model.source == "/models/a.gguf" and answer.text == "local"
+
+
+def test_a_servers_own_timings_give_the_decode_speed(side, event_loop):
+    timings = {"prompt_n": 12, "prompt_ms": 40.0, "predicted_n": 3, "predicted_ms": 60.0}
+
+    def llama_server(request, wfile, connection):
+        if request.method == "GET":
+            return server_answer()(request, wfile, connection)
+        wfile.write(response_head("200 OK", "text/event-stream"))
+        wfile.write(sse(chunk("a"), chunk("b"), chunk("c", "stop"),
+                        json.dumps({"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3},
+                                    "timings": timings}), "[DONE]"))
+
+    with fault_server(llama_server) as (url, _):
+        event_loop.run_until_complete(side.load_model(served_source(Server(url), "smol"), LoadParams()))
+        answer = event_loop.run_until_complete(side.answer("Hi", SAMPLING, 1, False))
+    assert answer.stats.decode_tps == pytest.approx(50.0) and answer.stats.decode_source == SERVER_TIMINGS
+    assert answer.stats.prompt_tps == pytest.approx(300.0) and answer.stats.prompt_source == SERVER_TIMINGS
+    assert answer.stats.prompt_tokens == 12 and answer.stats.tokens == 3

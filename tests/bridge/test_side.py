@@ -188,3 +188,12 @@ def test_live_figures_stop_when_the_answer_ends(qtbot, make_side):
     live.clear()
     qtbot.wait(1300)
     assert live == []
+
+
+def test_a_local_answer_says_where_its_figures_came_from(qtbot, make_side):
+    side = make_side(FakeEngine([["a", "b", "c"]], token_delay_s=0.01))
+    load(qtbot, side)
+    with qtbot.waitSignal(side.answerFinished, timeout=5000) as finished:
+        side.ask("Hi", SamplingParams(), 1, False)
+    stats = finished.args[0].stats
+    assert (stats.decode_source, stats.prompt_source) == ("token timestamps", "llama.cpp counters")
