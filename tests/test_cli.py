@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from gui.cli import main
 from gui.core.store import Store
 from gui.core.votes import Vote
@@ -72,3 +74,11 @@ def test_missing_display_libraries_are_named_from_source_but_not_in_a_packaged_a
     assert missing_display_libraries() == ["libxcb-cursor0"]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert missing_display_libraries() == []
+
+
+@pytest.mark.parametrize("levels", ["0,1", "1,65", "two", ""])
+def test_a_load_run_refuses_levels_out_of_bounds(levels, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["load", "--url", "http://127.0.0.1:9/v1", "--model", "m", "--levels", levels])
+    assert exited.value.code == 2
+    assert "from 1 to 64" in capsys.readouterr().err

@@ -9,6 +9,8 @@ PARALLEL = "parallel"
 SEQUENTIAL = "sequential"
 MEASURE = "measure"
 DEFAULT_RUNS = 3  # measured runs of each model per round in Measure mode, after its warm-up
+# A Load run's most requests at once: it measures the user's own server, it is no load generator.
+MAX_LOAD_CONCURRENCY = 64
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ def served_smollm2(default_pair, tmp_path_factory):
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", default_pair[0], "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1"],
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
+         # Queue requests that come at once (its default ends the running one with nothing: see the Load run).
+         "--interrupt_requests", "False"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -147,3 +149,17 @@ def test_llama_cpp_pythons_server_is_named_by_its_header(served_smollm2):
 
     kind = run(lambda http: server_kind(http, served_smollm2))
     assert kind.name == "OpenAI-compatible server (uvicorn)" and kind.n_ctx == 0
+
+
+def test_a_load_run_against_the_server_prints_its_table(served_smollm2):
+    done = subprocess.run(
+        [sys.executable, "-m", "gui", "load", "--url", served_smollm2.base_url, "--model", "smollm2",
+         "--levels", "1,2,4", "--max-tokens", "16", "--ttft-bound", "30"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = done.stdout.splitlines()
+    table = rows[rows.index(next(r for r in rows if r.strip().startswith("N "))):]
+    assert [row.split()[0] for row in table[1:4]] == ["1", "2", "4"]
+    assert all(row.split()[-1] == "0" for row in table[1:4])  # no errors
+    assert table[-1] == "Largest N with TTFT P95 within 30 s and no error: 4"
+    print("\n".join(table))  # the figures, for whoever runs this with -s
