@@ -359,7 +359,8 @@ class ServedBackend:
         self._server, self._model = server, model
         self.loaded = LoadedModel(
             card=None, load_s=load_s, model_bytes=0, unmapped_weight_bytes=0, context_bytes=0, n_ctx=kind.n_ctx,
-            chat_format=FormatChoice(None, f"Chat template: the server's own ({kind.name})."),
+            chat_format=FormatChoice(None, f"Chat template: the server's own ({kind.name}). "
+                                           f"{' and '.join(_EXTENSIONS)} are sent as extensions it may ignore."),
             identity=served_identity(server, model, kind), source=source,
             runtime={"served_by": server.public_url(), "server_kind": kind.name},
         )

@@ -58,6 +58,7 @@ def test_a_served_model_loads_and_answers_through_the_queue(side, event_loop):
         answer = event_loop.run_until_complete(side.answer("Capital of France?", SAMPLING, 1, False))
     assert model.identity["label"] == "smol" and model.identity["server"] == url
     assert model.card is None and model.chat_format.note.startswith("Chat template: the server's own (")
+    assert "top_k and repeat_penalty are sent as extensions it may ignore" in model.chat_format.note
     assert answer.text == "Paris." and "".join(shown) == "Paris."
     assert answer.stats.tokens == 3 and answer.stats.decode_tps > 0 and answer.stats.error is None
     assert answer.stats.stop_reason is StopReason.END_OF_TEXT and answer.stats.first_after_load
