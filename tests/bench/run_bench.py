@@ -6,6 +6,7 @@ import faulthandler
 import gc
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psutil
 
 # Set before gui is imported: Qt reads the platform, and results must never go to the user's data.
@@ -67,7 +69,10 @@ TARGETS = {
     "startup_ratio": (None, 2.0),
     "rss_mb_no_models": (None, 150.0),
     "append_cost_ratio": (None, 1.5),
+    "remote_decode_ratio": (0.98, None),
+    "remote_ttft_overhead_ms": (None, 5.0),
 }
+REMOTE_TOKENS = 64
 
 
 def label(path: Path) -> str:
@@ -121,6 +126,77 @@ def decode_ratio_vs_bare(sides, engines, app_answers: dict) -> tuple[dict, dict]
             "threads": DECODE_THREADS, "max_tokens": DECODE_TOKENS, "prompt_tokens": len(engine.prompt),
         }
     return figure, details
+
+
+def remote_runs() -> dict:
+    """SmolLM2 on llama-cpp-python's own server on loopback: REPS answers through the app (a Side on the event
+    loop, the token queue, the pump) alternated with REPS through a bare httpx loop; each one's TTFT and tok/s."""
+    from gui.core.served import Server, chat_request, served_source
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tempfile.TemporaryFile("w+")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(MODELS[0]), "--model_alias", "smollm2",
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(N_CTX), "--n_threads", str(DECODE_THREADS),
+         "--interrupt_requests", "False"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    sampling = dataclasses.replace(GREEDY, max_tokens=REMOTE_TOKENS)
+    side = Side("remote", TimedEngine())
+    pump = TokenPump([side])
+    pump.start()
+    runs = {"app": [], "bare": []}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("llama-cpp-python's server did not start") from None
+                time.sleep(0.2)
+        run(side.load_model(served_source(Server(url), "smollm2"), LoadParams()))
+        body = chat_request("smollm2", [{"role": "user", "content": PROMPT}], sampling)
+        for _ in range(REPS):  # alternated, so drift in the machine's load hits both alike
+            side.new_chat()
+            answer = checked(run(side.answer(PROMPT, sampling, DECODE_THREADS, False, reuse_prefix=False)))
+            runs["app"].append({"tps": answer.stats.decode_tps, "ttft_s": answer.stats.ttft_s,
+                                "tokens": answer.stats.tokens})
+            runs["bare"].append(run(bare_stream(url, body)))
+    finally:
+        pump.stop()
+        side.shutdown()
+        server.terminate()
+        server.wait(30)
+    return runs
+
+
+async def bare_stream(url: str, body: dict) -> dict:
+    """The same request by hand: httpx and the SSE lines, each content chunk stamped as it arrives."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        sent = time.perf_counter()
+        stamps = []
+        async with http.stream("POST", f"{url}/chat/completions", json=body) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    for choice in json.loads(line[6:]).get("choices") or ():
+                        if (choice.get("delta") or {}).get("content"):
+                            stamps.append(time.perf_counter())
+    return {"tps": (len(stamps) - 1) / (stamps[-1] - stamps[0]), "ttft_s": stamps[0] - sent, "tokens": len(stamps)}
+
+
+def remote_decode_ratio(remote: dict) -> tuple[float, dict]:
+    """The app's decode tok/s on a served model ÷ the bare loop's, medians of the alternated runs."""
+    app, bare = (statistics.median(r["tps"] for r in remote[kind]) for kind in ("app", "bare"))
+    return app / bare, {"app_tps": app, "bare_tps": bare, **remote}
+
+
+def remote_ttft_overhead_ms(remote: dict) -> tuple[float, dict]:
+    """The app's TTFT on a served model minus the bare loop's, medians, in ms (the network is loopback)."""
+    app, bare = (statistics.median(r["ttft_s"] for r in remote[kind]) for kind in ("app", "bare"))
+    return (app - bare) * 1000, {"app_ttft_s": app, "bare_ttft_s": bare}
 
 
 def reported_vs_counters(app_answers: dict) -> tuple[dict, dict]:
@@ -304,7 +380,8 @@ def print_table(results: dict) -> None:
     """Each figure beside its target, PASS or MISS."""
     rows = []
     for key in ("decode_ratio_vs_bare", "reported_vs_counters", "parallel_efficiency", "ui_stall_ms",
-                "startup_ratio", "rss_mb_no_models", "append_cost_ratio"):
+                "startup_ratio", "rss_mb_no_models", "append_cost_ratio", "remote_decode_ratio",
+                "remote_ttft_overhead_ms"):
         value = results.get(key)
         items = value.items() if isinstance(value, dict) else [(None, value)]
         for sub, figure in items:
@@ -374,6 +451,9 @@ def main() -> int:
     measure(results, "startup_ratio", startup_ratio)
     measure(results, "rss_mb_no_models", rss_mb_no_models, results["details"]["startup_ratio"])
     measure(results, "append_cost_ratio", append_cost_ratio)
+    remote = remote_runs()
+    measure(results, "remote_decode_ratio", remote_decode_ratio, remote)
+    measure(results, "remote_ttft_overhead_ms", remote_ttft_overhead_ms, remote)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
