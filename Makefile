@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv models run test bench soak package clean screenshots
+.PHONY: venv models llama-server run test bench soak package clean screenshots
 
 venv: $(VENV)/.installed
 
@@ -18,11 +18,30 @@ $(VENV)/.installed: pyproject.toml
 models: venv
 	$(PY) -m gui fetch-models
 
+# llama.cpp's own llama-server, built from llama-cpp-python's source distribution (the very llama.cpp the
+# bindings use; nothing else is reachable), for the tests of a served side. It lives outside the clone,
+# keyed by version, so a second `make test` finds it built (the first build takes about 4 minutes on 2 cores).
+LLAMA_CPP_PYTHON := $(shell sed -n 's/^ *"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml)
+TOOLS := $(HOME)/.cache/gguf-arena/llama.cpp-$(LLAMA_CPP_PYTHON)
+LLAMA_SERVER := $(TOOLS)/build/bin/llama-server
+
+llama-server: $(LLAMA_SERVER)
+
+$(LLAMA_SERVER): | $(VENV)/.installed
+	rm -rf $(TOOLS)
+	mkdir -p $(TOOLS)
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_PYTHON) -d $(TOOLS)
+	tar xzf $(TOOLS)/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz -C $(TOOLS)
+	cmake -S $(TOOLS)/llama_cpp_python-$(LLAMA_CPP_PYTHON)/vendor/llama.cpp -B $(TOOLS)/build \
+		-DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+		-DLLAMA_BUILD_SERVER=ON
+	cmake --build $(TOOLS)/build --target llama-server -j$$(nproc)
+
 run: venv models
 	$(PY) -m gui
 
-test: venv models
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+test: venv models llama-server
+	GGUF_ARENA_LLAMA_SERVER=$(LLAMA_SERVER) QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: venv models
 	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/run_bench.py

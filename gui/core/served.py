@@ -239,7 +239,8 @@ class _Answer:
             if self.should_stop():
                 self.finish = "stopped"
                 return
-            if len(self.pieces) >= self.sampling.max_tokens and self.finish is None:
+            # Past max tokens (not at it: the server's own last chunk, with its figures, comes after the last token).
+            if len(self.pieces) > self.sampling.max_tokens and self.finish is None:
                 self.finish = "length"
                 return
 

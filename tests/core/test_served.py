@@ -187,10 +187,19 @@ def test_a_stream_closed_mid_answer_keeps_its_text_and_is_marked_cut_off():
     assert outcome.stop_reason is StopReason.CUT_OFF
 
 
-def test_a_stream_that_never_ends_is_closed_at_max_tokens():
+def test_a_stream_that_never_ends_is_closed_past_max_tokens():
     with fault_server(streaming(*[chunk("x")] * 500, pause_s=0.001)) as (url, _):
         outcome, _ = run_stream(url, SamplingParams(max_tokens=20))
-    assert outcome.chunks == 20 and outcome.stop_reason is StopReason.MAX_TOKENS
+    assert outcome.chunks == 21 and outcome.stop_reason is StopReason.MAX_TOKENS
+
+
+def test_the_figures_after_the_last_token_are_read_at_max_tokens():
+    events = [chunk("x")] * 3 + [chunk(None, "length"), json.dumps(
+        {"choices": [], "timings": {"prompt_n": 2, "prompt_ms": 10.0, "predicted_n": 3, "predicted_ms": 30.0}}),
+        "[DONE]"]
+    with fault_server(streaming(*events)) as (url, _):
+        outcome, _ = run_stream(url, SamplingParams(max_tokens=3))
+    assert outcome.stop_reason is StopReason.MAX_TOKENS and outcome.decode_tps.source == SERVER_TIMINGS
 
 
 def test_a_stream_that_never_ends_is_closed_at_its_time_bound():
