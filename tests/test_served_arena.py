@@ -104,3 +104,18 @@ def test_the_log_is_told_what_to_hide_until_the_vote(make_arena, qtbot, tmp_path
     with qtbot.waitSignal(arena.blindNamesChanged) as told:
         arena.new_chat()  # a new blind chat hides them again
     assert MODEL_ID in told.args[0]
+
+
+def test_the_report_and_the_leaderboard_treat_a_served_model_like_any(make_arena, qtbot, tmp_path, event_loop):
+    from gui.core.leaderboard import compute_leaderboard
+    from gui.core.report_data import gather
+    from gui.report.html import write_report
+
+    with fault_server(served) as (url, _):
+        arena = arena_with_a_server(make_arena, event_loop, tmp_path, url)
+        event_loop.run_until_complete(arena.send("Capital of Italy?"))
+        arena.cast_vote("right" if not arena.swapped else "left", None, None, "")
+    rounds, votes = arena.store.rounds(), arena.store.votes()
+    assert [row.model for row in compute_leaderboard(votes).rows][0] == MODEL_ID
+    page = write_report(gather(rounds, votes, title="Served"), tmp_path / "report").read_text()
+    assert MODEL_ID in page and url in page  # the server stands where a file's path would
