@@ -82,6 +82,20 @@ def event_loop(qapp):
     return run_on_qasync(qapp)
 
 
+@pytest.fixture
+def with_client(event_loop):
+    """Run `ask(http)` with the app's HTTP client for served models, on the app's qasync loop; its result."""
+    from gui.core.served import client
+
+    def run(ask):
+        async def go():
+            async with client() as http:
+                return await ask(http)
+        return event_loop.run_until_complete(go())
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def default_pair() -> tuple[str, str]:
     """The real default models; `make test` fetches them first, so their absence is a failure."""

@@ -1,4 +1,4 @@
-"""A small real HTTP server on loopback that answers each request the way a test tells it to: the faults of a served model."""
+"""Loopback servers for the served-model tests: one that misbehaves on purpose, and real ones run as processes."""
 
 import socket
 import socketserver
@@ -76,3 +76,36 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(command: list[str], base_url: str, log_path, timeout_s: float = 120):
+    """Run a real server process (its output to `log_path`) until GET base_url/models answers; stop it after.
+
+    Yields the base URL. A server that ends, or does not answer in time, fails with its log's last lines.
+    """
+    import subprocess
+    import time
+
+    import httpx
+    import pytest
+
+    with open(log_path, "w+") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if server.poll() is not None:
+                    pytest.fail(f"{command[0]} ended: {log.seek(0) or log.read()[-2000:]}")
+                try:
+                    if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{command[0]} did not answer within {timeout_s:.0f} s")
+                time.sleep(0.2)
+            yield base_url
+        finally:
+            server.terminate()
+            server.wait(30)

@@ -80,6 +80,7 @@ class Arena(QObject):
         self.environment = environment()
         self._resident: dict[str, int] = {}
         self._loading_needs: dict = {}  # side index -> MemoryEstimate of the model it is loading
+        self._shut_down = False
         # Stepping over a vocabulary takes a while (Gemma's 262k words: 40 ms): the pair's headers are read here.
         self._header_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="GGUF headers")
         for index, side in enumerate(self.sides):
@@ -362,7 +363,12 @@ class Arena(QObject):
         self._show_memory(slot ^ self.swapped)
 
     def shutdown(self) -> None:
-        """Stop the answers, then each worker frees its model on its own thread, then the threads end."""
+        """Stop the answers, then each worker frees its model on its own thread, then the threads end (once)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        # A sample the monitor queued before it stopped would otherwise reach gauges already deleted.
+        self.monitor.sampled.disconnect(self._on_memory_sampled)
         self.stop()
         self.pump.stop()
         self._header_reader.shutdown(wait=False, cancel_futures=True)

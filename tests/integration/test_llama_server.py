@@ -2,29 +2,19 @@
 
 import json
 import os
-import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from fault_server import closed_port
+from fault_server import closed_port, serving
 from gui.core.cpu import cpu_info
 from gui.core.metrics import SERVER_TIMINGS, SERVER_USAGE, StopReason
 from gui.core.params import SamplingParams
-from gui.core.served import Server, client, server_kind, stream_chat
+from gui.core.served import Server, server_kind, stream_chat
 
 pytestmark = pytest.mark.integration
 GREEDY = SamplingParams(temperature=0.0, max_tokens=32, seed=1)
 QUESTION = [{"role": "user", "content": "Name three colours of the rainbow."}]
-LOOP = None
-
-
-@pytest.fixture(autouse=True)
-def on_the_apps_loop(event_loop):
-    global LOOP
-    LOOP = event_loop
 
 
 @pytest.fixture(scope="module")
@@ -34,41 +24,17 @@ def llama_server(default_pair, tmp_path_factory):
     if not binary or not Path(binary).is_file():
         pytest.fail("llama-server is not built: `make llama-server` builds it (`make test` does so first)")
     port = closed_port()
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w+")
     # Its CPU weight buffers follow the app's rule: on an AMX CPU, no repacking (llama.cpp #20824).
     repack = ["--no-repack"] if cpu_info().has_amx else []
-    server = subprocess.Popen([binary, "-m", default_pair[0], "--alias", "smollm2", "--host", "127.0.0.1",
-                               "--port", str(port), "-c", "1024", "-t", "1", *repack],
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, f"llama-server ended: {log.seek(0) or log.read()[-2000:]}"
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "llama-server did not answer within 60 s"
-            time.sleep(0.2)
+    command = [binary, "-m", default_pair[0], "--alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
+               "-c", "1024", "-t", "1", *repack]
+    with serving(command, f"http://127.0.0.1:{port}/v1", tmp_path_factory.mktemp("llama-server") / "server.log") as url:
         yield Server(url)
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
 
 
-def run(coroutine_function):
-    async def go():
-        async with client() as http:
-            return await coroutine_function(http)
-    return LOOP.run_until_complete(go())
-
-
-def test_the_decode_figure_is_the_servers_own_timings(llama_server):
-    outcome = run(lambda http: stream_chat(http, llama_server, "smollm2", QUESTION, GREEDY,
-                                           lambda text, at: None, lambda: False))
+def test_the_decode_figure_is_the_servers_own_timings(llama_server, with_client):
+    outcome = with_client(lambda http: stream_chat(http, llama_server, "smollm2", QUESTION, GREEDY,
+                                                   lambda text, at: None, lambda: False))
     assert outcome.text.strip() and outcome.stop_reason in (StopReason.END_OF_TEXT, StopReason.MAX_TOKENS)
     assert outcome.decode_tps.source == SERVER_TIMINGS and outcome.prompt_tokens.source == SERVER_USAGE
     tokens, seconds = outcome.server_decode
@@ -77,8 +43,8 @@ def test_the_decode_figure_is_the_servers_own_timings(llama_server):
     assert tokens == outcome.completion_tokens.value == outcome.chunks
 
 
-def test_the_server_says_it_is_llama_cpp_and_its_context(llama_server):
-    kind = run(lambda http: server_kind(http, llama_server))
+def test_the_server_says_it_is_llama_cpp_and_its_context(llama_server, with_client):
+    kind = with_client(lambda http: server_kind(http, llama_server))
     assert kind.name.startswith("llama.cpp server b") and kind.n_ctx == 1024
 
 

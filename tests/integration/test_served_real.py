@@ -2,77 +2,41 @@
 
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
-from fault_server import closed_port
+from fault_server import closed_port, serving
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
-from gui.core.served import CLIENT_CLOCK, Server, client, list_models, stream_chat
+from gui.core.served import CLIENT_CLOCK, Server, list_models, stream_chat
 from processes import ROOT
 
 pytestmark = pytest.mark.integration
 GREEDY = SamplingParams(temperature=0.0, max_tokens=24, seed=1)
 QUESTION = [{"role": "user", "content": "Name three colours of the rainbow."}]
-LOOP = None  # the session's qasync loop (on_the_apps_loop)
 
 
 @pytest.fixture(scope="module")
 def served_smollm2(default_pair, tmp_path_factory):
     """llama-cpp-python's server with SmolLM2 on a free loopback port; stopped after the module."""
     port = closed_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", default_pair[0], "--model_alias", "smollm2",
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
+               # Queue requests that come at once (its default ends the running one with nothing: see the Load run).
+               "--interrupt_requests", "False"]
     # A file, not a pipe: llama.cpp's chatter would fill a pipe nobody reads and stall the server.
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", default_pair[0], "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
-         # Queue requests that come at once (its default ends the running one with nothing: see the Load run).
-         "--interrupt_requests", "False"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert server.poll() is None, f"the server did not start: {log.seek(0) or log.read()[-2000:]}"
-            try:
-                if httpx.get(f"{url}/v1/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the server did not answer within 120 s")
-        yield Server(url)
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+    with serving(command, f"http://127.0.0.1:{port}/v1", tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield Server(url.removesuffix("/v1"))
 
 
-@pytest.fixture(autouse=True)
-def on_the_apps_loop(event_loop):
-    """Every request runs on the qasync loop, as in the app."""
-    global LOOP
-    LOOP = event_loop
+def test_lists_the_served_model(served_smollm2, with_client):
+    assert with_client(lambda http: list_models(http, served_smollm2)) == ["smollm2"]
 
 
-def run(coroutine_function):
-    async def go():
-        async with client() as http:
-            return await coroutine_function(http)
-    return LOOP.run_until_complete(go())
-
-
-def test_lists_the_served_model(served_smollm2):
-    assert run(lambda http: list_models(http, served_smollm2)) == ["smollm2"]
-
-
-def test_streams_an_answer_timed_by_the_client_clock(served_smollm2):
+def test_streams_an_answer_timed_by_the_client_clock(served_smollm2, with_client):
     arrived = []
-    outcome = run(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, GREEDY,
-                                           lambda text, at: arrived.append(at), lambda: False))
+    outcome = with_client(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, GREEDY,
+                                                   lambda text, at: arrived.append(at), lambda: False))
     assert outcome.text.strip() and outcome.chunks == len(arrived) > 1
     assert outcome.stop_reason in (StopReason.END_OF_TEXT, StopReason.MAX_TOKENS)
     # Seen here: this server's stream carries neither usage nor timings, even when asked for usage.
@@ -80,20 +44,20 @@ def test_streams_an_answer_timed_by_the_client_clock(served_smollm2):
     assert 0 < outcome.ttft_s < 30
 
 
-def test_the_same_seed_gives_the_same_greedy_answer(served_smollm2):
-    texts = [run(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, GREEDY,
-                                          lambda text, at: None, lambda: False)).text for _ in range(2)]
+def test_the_same_seed_gives_the_same_greedy_answer(served_smollm2, with_client):
+    texts = [with_client(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, GREEDY,
+                                                  lambda text, at: None, lambda: False)).text for _ in range(2)]
     assert texts[0] == texts[1]
 
 
-def test_stop_ends_the_answer_and_the_server_serves_the_next(served_smollm2):
+def test_stop_ends_the_answer_and_the_server_serves_the_next(served_smollm2, with_client):
     arrived = []
     long = SamplingParams(temperature=0.0, max_tokens=200)
-    outcome = run(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, long,
-                                           lambda text, at: arrived.append(text), lambda: len(arrived) >= 3))
+    outcome = with_client(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, long,
+                                                   lambda text, at: arrived.append(text), lambda: len(arrived) >= 3))
     assert outcome.stop_reason is StopReason.STOPPED_BY_USER and outcome.chunks == 3
-    after = run(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, GREEDY,
-                                         lambda text, at: None, lambda: False))
+    after = with_client(lambda http: stream_chat(http, served_smollm2, "smollm2", QUESTION, GREEDY,
+                                                 lambda text, at: None, lambda: False))
     assert after.text.strip()
 
 
@@ -144,10 +108,10 @@ def test_a_batch_runs_a_local_file_against_the_served_model(served_smollm2, defa
     assert len(served) == len(rounds) and served[0]["fingerprint"] == f"served:{served_smollm2.public_url()}#smollm2"
 
 
-def test_llama_cpp_pythons_server_is_named_by_its_header(served_smollm2):
+def test_llama_cpp_pythons_server_is_named_by_its_header(served_smollm2, with_client):
     from gui.core.served import server_kind
 
-    kind = run(lambda http: server_kind(http, served_smollm2))
+    kind = with_client(lambda http: server_kind(http, served_smollm2))
     assert kind.name == "OpenAI-compatible server (uvicorn)" and kind.n_ctx == 0
 
 
