@@ -204,7 +204,8 @@ class Side(QObject):
     def set_chat_format(self, override: str | None) -> None:
         """Use another chat format from the next request on (a server applies its own)."""
         if self._served_active:
-            self.formatChanged.emit(self.model.chat_format if self.model else None)
+            if self.model is not None:  # the server's own note stands; a model still being reached has none yet
+                self.formatChanged.emit(self.model.chat_format)
             return
         self._formatRequested.emit(override)
 

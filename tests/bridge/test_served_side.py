@@ -122,3 +122,15 @@ def test_a_servers_own_timings_give_the_decode_speed(side, event_loop):
     assert answer.stats.decode_tps == pytest.approx(50.0) and answer.stats.decode_source == SERVER_TIMINGS
     assert answer.stats.prompt_tps == pytest.approx(300.0) and answer.stats.prompt_source == SERVER_TIMINGS
     assert answer.stats.prompt_tokens == 12 and answer.stats.tokens == 3
+
+
+def test_a_chat_format_picked_for_a_served_side_keeps_the_servers_own(side, event_loop, qtbot):
+    changes = []
+    side.formatChanged.connect(changes.append)
+    with fault_server(server_answer()) as (url, _):
+        side.load(served_source(Server(url), "smol"), LoadParams())
+        side.set_chat_format("chatml")  # while it is still being reached: nothing to say yet
+        event_loop.run_until_complete(side.load_model(served_source(Server(url), "smol"), LoadParams()))
+    side.set_chat_format("chatml")
+    assert [choice.note for choice in changes] == [side.model.chat_format.note]
+    assert changes[0].note.startswith("Chat template: the server's own")
