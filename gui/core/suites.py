@@ -13,7 +13,7 @@ from gui.core.paths import RESOURCES_DIR
 
 SHIPPED_DIR = RESOURCES_DIR / "prompts"
 _REQUIRED = ("id", "category", "prompt")
-_KEYS = (*_REQUIRED, "system", "reference", "checks")
+_KEYS = (*_REQUIRED, "system", "reference", "rubric", "checks")
 _TOP_KEYS = ("title", "description", "prompts")
 _FIX = "Fix it in the file, then load the suite again."
 _EMPTY = {
@@ -29,13 +29,14 @@ class SuiteError(ValueError):
 
 @dataclass(frozen=True)
 class SuiteItem:
-    """One prompt of a suite, with its optional system prompt, reference answer and automatic checks."""
+    """One prompt of a suite, with its optional system prompt, reference answer, rubric note and automatic checks."""
 
     id: str
     category: str
     prompt: str
     system: str = ""
     reference: str = ""
+    rubric: str = ""  # what earns 0, 1, 2 and 3 on the rubric, shown to raters beside the reference
     checks: tuple[dict, ...] = ()
 
 
@@ -192,7 +193,7 @@ def _item(record: dict) -> SuiteItem:
     for key in _REQUIRED:
         if not isinstance(record.get(key), str) or not record[key].strip():
             raise ValueError(f"{key} is missing or blank; every prompt needs a non-blank {key}")
-    for key in ("system", "reference"):
+    for key in ("system", "reference", "rubric"):
         if not isinstance(record.get(key, ""), str):
             raise TypeError(f"{key} must be a string, got {record[key]!r}")
     checks = record.get("checks", [])
@@ -209,6 +210,7 @@ def _item(record: dict) -> SuiteItem:
         prompt=record["prompt"].strip(),
         system=record.get("system", "").strip(),
         reference=record.get("reference", "").strip(),
+        rubric=record.get("rubric", "").strip(),
         checks=tuple(checks),
     )
 

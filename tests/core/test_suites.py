@@ -129,13 +129,15 @@ def test_a_toml_suite_loads_with_its_title_and_defaults(tmp_path):
 
 def test_a_jsonl_suite_is_titled_by_its_file_and_skips_blank_lines(tmp_path):
     lines = [
-        json.dumps({"id": "q1", "category": "geo", "prompt": "Capital of Peru?", "reference": "Lima"}),
+        json.dumps({"id": "q1", "category": "geo", "prompt": "Capital of Peru?", "reference": "Lima",
+                    "rubric": "3: Lima. 0: any other city."}),
         "",
         json.dumps({"id": "q2", "category": "geo", "prompt": "Longest river?", "checks": [{"kind": "json"}]}),
     ]
     suite = load_suite(write(tmp_path / "quiz.jsonl", "\n".join(lines) + "\n"))
     assert suite.title == "quiz"
     assert [item.id for item in suite.items] == ["q1", "q2"]
+    assert (suite.items[0].rubric, suite.items[1].rubric) == ("3: Lima. 0: any other city.", "")
     assert suite.items[1].checks == ({"kind": "json"},)
 
 
