@@ -1,5 +1,6 @@
 """Shared fixtures: headless Qt, a temporary data directory, the real default pair, no leftover threads, loopback only."""
 
+import functools
 import ipaddress
 import os
 import socket
@@ -48,6 +49,59 @@ def data_dir(tmp_path, monkeypatch):
     path = tmp_path / "data"
     monkeypatch.setenv("GGUF_ARENA_DATA", str(path))
     return path
+
+
+class MemoryKeyring:
+    """A keyring backend that keeps secrets in this process (keyring's plug-in API): what a test's "system
+    keyring" is, since a headless machine has none, and a test must never touch a person's real one."""
+
+    priority = 1  # as a real keyring ranks: the app keeps keys only in such a one
+
+    def __init__(self):
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.secrets.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service, username):
+        import keyring.errors
+
+        if self.secrets.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
+@pytest.fixture(autouse=True)
+def no_keyring():
+    """No test reaches a person's keyring: the fail backend (no keyring here) unless a test asks for one."""
+    import keyring
+    from keyring.backends import fail
+
+    from gui.core import api_keys
+
+    keyring.set_keyring(fail.Keyring())
+    yield
+    api_keys._cache.clear()
+
+
+@functools.cache
+def _test_keyring_class():
+    """MemoryKeyring as a keyring backend class, made once (keyring registers every backend class)."""
+    from keyring.backend import KeyringBackend
+
+    return type("TestKeyring", (MemoryKeyring, KeyringBackend), {})
+
+
+@pytest.fixture
+def memory_keyring(no_keyring):
+    """A working keyring for this test, in memory; the backend, to read what was kept."""
+    import keyring
+
+    backend = _test_keyring_class()()
+    keyring.set_keyring(backend)
+    return backend
 
 
 @pytest.fixture(autouse=True)

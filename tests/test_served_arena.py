@@ -6,8 +6,9 @@ import time
 
 from fakes import FakeEngine
 from fault_server import closed_port, fault_server, response_head, sse
-from gui.core.sources import source_label
+from gui.core.sources import ServedParts, source_label
 from test_blind_round import KEEP_SEED, visible_strings
+from test_server_dialog import open_dialog, settle
 from gguf_files import write_gguf
 
 MODEL_ID = "Zetamodel-14B-Instruct"
@@ -34,7 +35,7 @@ def arena_with_a_server(make_arena, event_loop, tmp_path, url, blind=True):
     async def load_both():
         ended = [side.load_ended() for side in arena.sides]
         assert arena.choose_file(0, str(write_gguf(tmp_path / "Alphamodel-7B.Q5_K_M.gguf")))
-        assert arena.choose_served(1 ^ arena.swapped, url, None, MODEL_ID)
+        assert arena.choose_served(1 ^ arena.swapped, ServedParts(url, MODEL_ID))
         assert await asyncio.gather(*ended) == [None, None]
 
     event_loop.run_until_complete(load_both())
@@ -79,11 +80,15 @@ def test_nothing_names_the_server_or_its_model_while_blind(make_arena, qtbot, tm
         assert arena.window.rating.isVisibleTo(arena.window)
 
 
-def test_a_server_that_cannot_be_reached_says_so_in_its_pane(make_arena, qtbot, tmp_path, event_loop):
+def test_a_server_that_cannot_be_reached_says_so_in_the_dialog(make_arena, qtbot, tmp_path, event_loop):
     arena = make_arena([FakeEngine(), FakeEngine()], KEEP_SEED, blind=False)
-    models = event_loop.run_until_complete(arena.server_models(0, f"http://127.0.0.1:{closed_port()}", None))
-    assert models == []
-    assert "Could not connect" in arena.window.panes[0].error_text()
+    dialog = open_dialog(arena, event_loop, 0)
+    dialog.url.setCurrentText(f"http://127.0.0.1:{closed_port()}/v1")
+    dialog.list_button.click()
+    settle(event_loop, lambda: "Could not connect" in dialog.status.text())
+    assert dialog.url.currentText().startswith("http://127.0.0.1:")  # nothing typed is lost
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+    assert arena.window.panes[0].error_text() == ""  # the pane's model is untouched
 
 
 def test_the_file_list_names_a_served_model_by_model_and_host():

@@ -24,7 +24,10 @@ def add_load_parser(commands) -> None:
     load = commands.add_parser("load", help="send N requests at once to a served model, for each N, and time them")
     load.add_argument("--url", required=True, help="the server's base URL, e.g. http://127.0.0.1:8080/v1")
     load.add_argument("--model", required=True, help="the model id, as the server lists it")
-    load.add_argument("--key-env", help="the environment variable that holds the API key, if the server needs one")
+    key = load.add_mutually_exclusive_group()
+    key.add_argument("--key-env", help="the environment variable that holds the API key, if the server needs one")
+    key.add_argument("--keyring", action="store_true",
+                     help="use the API key kept for this server in the system keyring (by Server… in the window)")
     load.add_argument("--levels", type=levels_from, default=[1, 2, 4], help="requests at once, e.g. 1,2,4,8")
     load.add_argument("--suite", default="logic", help="the suite whose prompts are sent in turn (default: logic)")
     load.add_argument("--max-tokens", type=int, default=128)
@@ -48,7 +51,7 @@ def run_load_command(args: argparse.Namespace) -> int:
     except SuiteError as error:
         print(error, file=sys.stderr)
         return 1
-    server = Server(args.url, args.key_env)
+    server = Server(args.url, args.key_env, args.keyring)
     sampling = SamplingParams(temperature=0.0, max_tokens=args.max_tokens)
     loop = run_on_qasync(QCoreApplication.instance() or QCoreApplication([sys.argv[0]]))
 

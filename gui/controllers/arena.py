@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QInputDialog
+from shiboken6 import isValid
 
 from gui.bridge.memory_monitor import MemoryMonitor
 from gui.bridge.pump import TokenPump
@@ -32,11 +33,12 @@ from gui.core.memory import (
 )
 from gui.core.paths import list_models, models_dir
 from gui.core.records import ShownAnswer, answer_metrics, round_record, stats_dict, vote_on
-from gui.core.sources import is_served
+from gui.core.sources import ServedParts, is_served
 from gui.core.store import RoundRecord, Store
 from gui.core.votes import Vote
 from gui.widgets.main_window import MainWindow
 from gui.widgets.rating_bar import OUTCOME_WORDS
+from gui.widgets.server_dialog import ServerDialog
 
 log = logging.getLogger("gui")
 
@@ -119,7 +121,7 @@ class Arena(QObject):
     def _wire_pane(self, slot: int, pane) -> None:
         pane.set_chat_formats(list(BUILTIN_FORMATS))
         pane.fileChosen.connect(lambda path, s=slot: self.choose_file(s ^ self.swapped, path))
-        pane.serverRequested.connect(lambda s=slot: self._on_server_requested(s))
+        pane.serverRequested.connect(lambda s=slot: self.open_server_dialog(s))
         pane.chatFormatChosen.connect(lambda name, s=slot: self.side_at(s).set_chat_format(name or None))
         pane.cancelLoadRequested.connect(lambda s=slot: self.side_at(s).cancel_load())
 
@@ -171,47 +173,65 @@ class Arena(QObject):
         self.refresh_model_list()
         return True
 
-    def server_models(self, slot: int, url: str, key_env: str | None) -> asyncio.Task:
-        """The models a server lists, for the pane in `slot`; on failure the pane says why and the task gives []."""
+    def server_models(self, slot: int, server: ServedParts, key: str = "") -> asyncio.Task:
+        """The models a server lists (a typed `key` kept in the keyring first); the task gives them, or raises
+        EngineError saying why not."""
+        from gui.core import api_keys
         from gui.core.served import Server, client, list_models
 
         async def fetch() -> list[str]:
-            try:
-                async with client() as http:
-                    return await list_models(http, Server(url, key_env))
-            except EngineError as error:
-                self.window.panes[slot].show_error(str(error))
-                return []
+            if key:  # kept before the listing, which reads it back as every later request will
+                await api_keys.off_loop(lambda: api_keys.keep_key(server.address, key))
+            async with client() as http:
+                return await list_models(http, Server(server.address, server.key_env, server.key_in_keyring))
 
-        self.window.panes[slot].clear_error()
         return asyncio.ensure_future(fetch())
 
-    def _on_server_requested(self, slot: int) -> None:
-        """Server…: ask for the base URL and the key's variable, list the server's models, load the one picked."""
-        url, ok = QInputDialog.getText(self.window, "Server", "Base URL of an OpenAI-compatible server "
-                                       "(llama-server, vLLM, Ollama, LM Studio):", text="http://127.0.0.1:8080/v1")
-        if not ok or not url.strip():
-            return
-        key_env, ok = QInputDialog.getText(self.window, "Server", "The environment variable that holds its API key "
-                                           "(leave empty if it needs none; the key itself is never stored):")
-        if not ok:
-            return
-        task = self.server_models(slot, url.strip(), key_env.strip() or None)
-        task.add_done_callback(lambda done: self._pick_served_model(slot, url.strip(), key_env.strip() or None,
-                                                                    done.result()))
+    def open_server_dialog(self, slot: int) -> ServerDialog:
+        """Server…: the dialog asks for the server and its key; its models are listed here, the one picked loaded."""
+        from gui.core.sources import served_parts
 
-    def _pick_served_model(self, slot: int, url: str, key_env: str | None, models: list[str]) -> None:
-        if not models:
-            return
-        model, ok = QInputDialog.getItem(self.window, "Server", f"Models served at {url}:", models, 0, False)
-        if ok:
-            self.choose_served(slot, url, key_env, model)
+        addresses = dict.fromkeys(served_parts(source).address for source in self.window.recent_files()
+                                  if is_served(source))
+        dialog = ServerDialog(list(addresses), self.window)
+        dialog.modelsRequested.connect(lambda server, key: self._list_for(dialog, slot, server, key))
+        dialog.chosen.connect(lambda server: self.choose_served(slot, server))
+        dialog.finished.connect(dialog.deleteLater)
+        asyncio.ensure_future(self._offer_keyring(dialog))
+        dialog.open()
+        return dialog
 
-    def choose_served(self, slot: int, url: str, key_env: str | None, model: str) -> bool:
-        """Load `model` of the server at `url` on the side shown in `slot`."""
-        from gui.core.served import Server, served_source
+    async def _offer_keyring(self, dialog: ServerDialog) -> None:
+        """Tell the dialog whether this machine has a keyring, and whether it keeps a key for its first server."""
+        from gui.core import api_keys
 
-        return self.choose_file(slot ^ self.swapped, served_source(Server(url, key_env), model))
+        problem = await api_keys.off_loop(api_keys.keyring_problem)
+        address = dialog.server().address
+        kept = problem is None and bool(address) and await api_keys.off_loop(lambda: api_keys.has_kept_key(address))
+        if isValid(dialog):
+            dialog.set_keyring_problem(problem)
+            dialog.set_kept(kept)
+
+    def _list_for(self, dialog: ServerDialog, slot: int, server: ServedParts, key: str) -> None:
+        """List the server's models into the dialog, or show it why they could not be listed."""
+        def done(task: asyncio.Task) -> None:
+            if not isValid(dialog) or task.cancelled():
+                return
+            error = task.exception()
+            if isinstance(error, EngineError):
+                dialog.show_problem(str(error))
+            elif error is not None:
+                raise error
+            else:
+                dialog.set_models(task.result())
+
+        self.server_models(slot, server, key).add_done_callback(done)
+
+    def choose_served(self, slot: int, server: ServedParts) -> bool:
+        """Load `server.model` of that server on the side shown in `slot`."""
+        from gui.core.sources import served_source_of
+
+        return self.choose_file(slot ^ self.swapped, served_source_of(server))
 
     def model_paths(self) -> tuple[str | None, str | None]:
         """The file each side holds or is loading, in side order (not screen order); None where none is."""

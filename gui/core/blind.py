@@ -48,7 +48,7 @@ def file_spellings(paths: set[str], card_names: set[str]) -> set[str]:
     names = set(card_names)
     for path in paths:
         if is_served(path):
-            address, _, model = served_parts(path)
+            address, model = served_parts(path)[:2]
             parts = urlsplit(address)
             names.update((path, address, public_address(address), parts.netloc, parts.hostname or "", model))
             if parts.port:

@@ -1,8 +1,8 @@
 """A model served over the OpenAI-compatible chat API (llama-server, vLLM, Ollama, LM Studio): the async client.
 
 Every figure says where it came from: the server's own counters where it sends them, else the
-arrival times of the stream's chunks on this machine ("client clock"). No key is ever stored: a
-server names the environment variable that holds it.
+arrival times of the stream's chunks on this machine ("client clock"). No key is ever stored by us: a
+server names the environment variable that holds it, or its key is kept in the system keyring.
 """
 
 import asyncio
@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
+from gui.core import api_keys
 from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.chat import FormatChoice
 from gui.core.metrics import CLIENT_CLOCK, SERVER_TIMINGS, SERVER_USAGE, StopReason
 from gui.core.params import LoadParams, SamplingParams
-from gui.core.sources import SERVED_SCHEME, is_served, public_address, served_parts
+from gui.core.sources import SERVED_SCHEME, ServedParts, is_served, public_address, served_parts, served_source_of
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0  # between two chunks of a stream; a first token can take a while on a loaded server
@@ -32,10 +33,11 @@ _EXTENSIONS = ("top_k", "repeat_penalty")
 
 @dataclass(frozen=True)
 class Server:
-    """Where a model is served, and which environment variable (if any) holds its API key."""
+    """Where a model is served, and where its API key is found: an environment variable, the keyring, or none."""
 
     base_url: str
     key_env: str | None = None
+    key_in_keyring: bool = False
 
     def url(self, path: str) -> str:
         """`path` under the API root: a base URL may end with /v1 or not."""
@@ -49,7 +51,9 @@ class Server:
         return public_address(self.base_url)
 
     def headers(self) -> dict[str, str]:
-        """The Authorization header from the named environment variable; none where no variable is named."""
+        """The Authorization header from the keyring or the named environment variable; none where no key is."""
+        if self.key_in_keyring:
+            return {"Authorization": f"Bearer {api_keys.kept_key(self.base_url)}"}
         if not self.key_env:
             return {}
         key = os.environ.get(self.key_env)
@@ -103,7 +107,7 @@ def _refusal(server: Server, response: httpx.Response, model: str | None = None)
     status = response.status_code
     if status in (401, 403):
         return EngineError(f"{where} refused the request ({status}): the API key is missing or wrong. "
-                           "Name the variable that holds it when you add the server.")
+                           "Give its key when you add the server (Server…): an environment variable or the system keyring.")
     if status == 404:
         return EngineError(f"{where} has no model '{model}' ({status}): pick one the server lists.")
     if status == 429:
@@ -141,6 +145,8 @@ def client() -> httpx.AsyncClient:
 
 async def list_models(http: httpx.AsyncClient, server: Server) -> list[str]:
     """The model ids of GET /v1/models, as the server lists them."""
+    if server.key_in_keyring:  # the first read may wait on the keyring's daemon: not on the event loop
+        await api_keys.off_loop(lambda: api_keys.kept_key(server.base_url))
     try:
         response = await http.get(server.url("models"), headers=server.headers())
     except httpx.HTTPError as error:
@@ -312,17 +318,16 @@ def _outcome(pieces: list[str], times: list[float], sent: float, finish: str | N
 
 
 def served_source(server: Server, model: str) -> str:
-    """The source string of a served model, as the Side and the results keep it (no key, only its variable)."""
-    key = f"?key_env={server.key_env}" if server.key_env else ""
-    return f"{SERVED_SCHEME}{server.base_url.rstrip('/')}{key}#{model}"
+    """The source string of a served model, as the Side and the results keep it (never the key: where it is)."""
+    return served_source_of(ServedParts(server.base_url, model, server.key_env, server.key_in_keyring))
 
 
 def parse_source(source: str) -> tuple[Server, str]:
     """(the server, the model id) of a served model's source string."""
     if not is_served(source) or "#" not in source:
         raise EngineError(f"{source!r} names no served model: expected {SERVED_SCHEME}URL#MODEL.")
-    address, key_env, model = served_parts(source)
-    return Server(address, key_env), model
+    parts = served_parts(source)
+    return Server(parts.address, parts.key_env, parts.key_in_keyring), parts.model
 
 
 def served_identity(server: Server, model: str, kind: ServerKind) -> dict:

@@ -313,7 +313,7 @@ class AnswerPane(QWidget):
 
     def show_served(self, source: str) -> None:
         """Say which served model was picked, before it is reached."""
-        address, _, model = served_parts(source)
+        address, model = served_parts(source)[:2]
         self._card.setText(f"{model} — served at {public_address(address)} · the server applies its own chat template")
         self._card.setToolTip(public_address(address))
         self._card.setEnabled(True)

@@ -11,6 +11,7 @@ from gui.core.cpu import cpu_info
 from gui.core.metrics import SERVER_TIMINGS, SERVER_USAGE, StopReason
 from gui.core.params import SamplingParams
 from gui.core.served import Server, server_kind, stream_chat
+from gui.core.sources import ServedParts
 
 pytestmark = pytest.mark.integration
 GREEDY = SamplingParams(temperature=0.0, max_tokens=32, seed=1)
@@ -55,7 +56,7 @@ def test_local_gemma_against_the_served_model_in_a_blind_round(make_arena, defau
     async def load_and_ask():
         ended = [side.load_ended() for side in arena.sides]
         assert arena.choose_file(0, default_pair[1])
-        assert arena.choose_served(1 ^ arena.swapped, llama_server.base_url, None, "smollm2")
+        assert arena.choose_served(1 ^ arena.swapped, ServedParts(llama_server.base_url, "smollm2"))
         assert await asyncio_gather(ended) == [None, None]
         return await arena.send("Name three colours of the rainbow.")
 
