@@ -232,6 +232,7 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
 
     from gui.controllers.arena import Arena
     from gui.controllers.batches import BatchSession
+    from gui.controllers.load_runs import LoadRunSession
     from gui.controllers.rating import RatingSession
     from gui.controllers.results import Results
 
@@ -240,6 +241,7 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     _results = Results(window, arena, store, data)
     rating = RatingSession(arena, store)
     batches = BatchSession(arena, store, data)
+    load_runs = LoadRunSession(arena, data)
     window.rateRequested.connect(rating.open)
     window.batchRequested.connect(batches.open)
     _log_window = open_log_on_request(window, data)
@@ -260,6 +262,7 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     finally:
         if remembered is not None:
             save_window(remembered, window, arena.model_paths())
+        loop.run_until_complete(load_runs.stop())
         arena.shutdown()
         store.close()
         crash.disarm()

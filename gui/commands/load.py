@@ -3,20 +3,19 @@
 import argparse
 import sys
 
-from gui.core.params import MAX_LOAD_CONCURRENCY, SamplingParams
+from gui.core.params import SamplingParams
 
 # The rest is imported when the command runs: the parser is built at every start of the app.
 
 
 def levels_from(text: str) -> list[int]:
-    """"1,2,4,8" as concurrency levels, each from 1 to MAX_LOAD_CONCURRENCY."""
+    """"1,2,4,8" as concurrency levels (core.load_run.parse_levels), for argparse."""
+    from gui.core.load_run import parse_levels
+
     try:
-        levels = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        levels = []
-    if not levels or any(not 1 <= n <= MAX_LOAD_CONCURRENCY for n in levels):
-        raise argparse.ArgumentTypeError(f"give levels as numbers from 1 to {MAX_LOAD_CONCURRENCY}, e.g. 1,2,4,8")
-    return levels
+        return parse_levels(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_load_parser(commands) -> None:

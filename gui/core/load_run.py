@@ -68,10 +68,27 @@ async def run_level(http: httpx.AsyncClient, server: Server, model: str, prompts
     )
 
 
+def parse_levels(text: str) -> list[int]:
+    """"1,2,4,8" as concurrency levels, each from 1 to MAX_LOAD_CONCURRENCY; ValueError says what is wrong."""
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        levels = []
+    if not levels or any(not 1 <= n <= MAX_LOAD_CONCURRENCY for n in levels):
+        raise ValueError(f"give levels as numbers from 1 to {MAX_LOAD_CONCURRENCY}, e.g. 1,2,4,8")
+    return levels
+
+
 def largest_within(levels: list[LoadLevel], ttft_bound_s: float) -> int | None:
     """The largest N whose every request came back with a TTFT P95 within the bound; None if none did."""
     kept = [level.n for level in levels if level.errors == 0 and level.ttft and level.ttft.p95 <= ttft_bound_s]
     return max(kept, default=None)
+
+
+def verdict(levels: list[LoadLevel], ttft_bound_s: float) -> str:
+    """The run's answer to "how many at once?" against the TTFT bound."""
+    best = largest_within(levels, ttft_bound_s)
+    return f"Largest N with TTFT P95 within {ttft_bound_s:g} s and no error: {best if best else 'none'}"
 
 
 def format_levels(levels: list[LoadLevel], ttft_bound_s: float) -> str:
@@ -82,6 +99,5 @@ def format_levels(levels: list[LoadLevel], ttft_bound_s: float) -> str:
         p50 = f"{level.ttft.p50:.3f} s" if level.ttft else "—"
         p95 = f"{level.ttft.p95:.3f} s" if level.ttft else "—"
         rows.append(f"{level.n:>3}  {tps:>11}  {p50:>9}  {p95:>9}  {level.errors:>6}")
-    best = largest_within(levels, ttft_bound_s)
-    rows.append(f"Largest N with TTFT P95 within {ttft_bound_s:g} s and no error: {best if best else 'none'}")
+    rows.append(verdict(levels, ttft_bound_s))
     return "\n".join(rows)

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         leaderboardRequested(), historyRequested(): show that window.
         exportRequested(), importRequested(): export the votes to a file, or import a file of them.
         logRequested(): show the log (View › Log, or Details… on a pane's error).
+        loadRunRequested(): show the Load run window (a served side under N requests at once).
 
     Keyboard: Ctrl+O opens a file on the side that has the focus (else Left); Ctrl+L and Ctrl+R
     move to the left or right file list and open it (pick with the arrows and Enter, so
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
     exportRequested = Signal()
     importRequested = Signal()
     logRequested = Signal()
+    loadRunRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -224,6 +226,11 @@ class MainWindow(QMainWindow):
             action = results_menu.addAction(text)
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(signal)
+        results_menu.addSeparator()
+        self.load_run_action = results_menu.addAction("Load run…")
+        self.load_run_action.setToolTip("Send N requests at once to a served model: throughput and TTFT per N")
+        self.load_run_action.triggered.connect(self.loadRunRequested)
+        self._open_actions.append(self.load_run_action)  # it names the served model: off while blind, as Open is
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.blind_action)
         view_menu.addSeparator()
