@@ -31,6 +31,8 @@ from gui.core.memory import (
     side_memory,
     system_memory,
 )
+from gui.core.pace import WHOLE_AT_END, BlindPace, Shown
+from gui.core.params import MEASURE
 from gui.core.paths import list_models, models_dir
 from gui.core.records import ShownAnswer, answer_metrics, round_record, stats_dict, vote_on
 from gui.core.sources import ServedParts, is_served
@@ -79,6 +81,7 @@ class Arena(QObject):
         self.pending: RoundRecord | None = None  # the round the rating bar asks about
         self.batch_running = False  # a batch uses both sides: the chat waits, answers stay hidden
         self._started: set[int] = set()  # sides whose answer in the current round has begun
+        self.pace: BlindPace | None = None  # while blind, what the panes may show of the round's answers
         self.environment = environment()
         self._resident: dict[str, int] = {}
         self._loading_needs: dict = {}  # side index -> MemoryEstimate of the model it is loading
@@ -262,6 +265,10 @@ class Arena(QObject):
 
         self.round = Round(self.sides, text, settings.mode(), request_for, runs=settings.measure_runs())
         self._started = set()
+        ready = tuple(index for index, side in enumerate(self.sides) if side.model is not None)
+        # Measured runs restart an answer on screen; while blind, their timing would show: only the end is shown.
+        pace = WHOLE_AT_END if settings.mode() == MEASURE else self.window.blind_pace()
+        self.pace = BlindPace(ready, pace) if self.blind else None
         self.round_task = asyncio.ensure_future(self._run_round(self.round))
         return self.round_task
 
@@ -465,12 +472,32 @@ class Arena(QObject):
             pane.set_batch_note(note if running else "")
 
     def _on_text_arrived(self, index: int, text: str) -> None:
-        if not self.batch_running:
+        if self.batch_running:
+            return
+        if self.pace is not None:
+            self._show_paced(self.pace.add(index, text))
+        else:
             self.pane_of(index).append_text(text)
 
     def _on_answer_started(self, index: int, text: str) -> None:
         if self.batch_running:
             return
+        if self.pace is not None:
+            self._show_paced(self.pace.begin(index, text))
+        else:
+            self._begin_on_pane(index, text)
+
+    def _show_paced(self, shown: list[Shown]) -> None:
+        """Show what the blind pace releases: starts, text and ends, as if the sides had sent them so."""
+        for item in shown:
+            if item.begin is not None:
+                self._begin_on_pane(item.index, item.begin)
+            if item.text:
+                self.pane_of(item.index).append_text(item.text)
+            if item.end is not None:
+                self._end_on_pane(item.index, item.end)
+
+    def _begin_on_pane(self, index: int, text: str) -> None:
         pane = self.pane_of(index)
         pane.clear_error()
         pane.gauges.reset()
@@ -492,6 +519,12 @@ class Arena(QObject):
     def _on_answer_finished(self, index: int, answer) -> None:
         if self.batch_running:
             return
+        if self.pace is not None:
+            self._show_paced(self.pace.end(index, answer))
+        else:
+            self._end_on_pane(index, answer)
+
+    def _end_on_pane(self, index: int, answer) -> None:
         pane = self.pane_of(index)
         stats = answer.stats
         pane.end_answer(f"[{stats.stop_reason.value}]")

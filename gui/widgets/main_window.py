@@ -3,7 +3,7 @@
 import os
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.pace import COMMON_PACE, WHOLE_AT_END
 from gui.core.sources import is_served, source_label
 from gui.widgets.answer_pane import AnswerPane
 from gui.widgets.rate_chart import RateChart
@@ -233,6 +234,16 @@ class MainWindow(QMainWindow):
         self._open_actions.append(self.load_run_action)  # it names the served model: off while blind, as Open is
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.blind_action)
+        # While blind, how the answers appear: a pane that writes faster would name the faster model.
+        pace_menu = view_menu.addMenu("Blind pace")
+        pace_group = QActionGroup(self)
+        self.pace_actions = {}
+        for pace, text in ((COMMON_PACE, "Both at the slower side's pace"), (WHOLE_AT_END, "Both whole when both end")):
+            action = pace_menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(pace == COMMON_PACE)
+            pace_group.addAction(action)
+            self.pace_actions[pace] = action
         view_menu.addSeparator()
         # Ctrl+U: "view source" in browsers.
         self.raw_action = view_menu.addAction("Show raw text")
@@ -367,6 +378,13 @@ class MainWindow(QMainWindow):
         notice.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         notice.open()
         return notice
+
+    def blind_pace(self) -> str:
+        """How blind answers appear (core.pace): COMMON_PACE or WHOLE_AT_END, as View › Blind pace says."""
+        return next(pace for pace, action in self.pace_actions.items() if action.isChecked())
+
+    def set_blind_pace(self, pace: str) -> None:
+        self.pace_actions[pace].setChecked(True)
 
     @Slot(bool)
     def set_blind(self, blind: bool) -> None:

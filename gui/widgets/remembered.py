@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QLayout
 
+from gui.core.pace import BLIND_PACES
 from gui.core.params import LoadParams, SamplingParams
 from gui.core.sources import is_served
 from gui.widgets.main_window import MainWindow
@@ -63,6 +64,7 @@ def save_window(settings: QSettings, window: MainWindow, pair: tuple[str | None,
     settings.setValue("timing/mode", panel.mode())
     settings.setValue("timing/runs", panel.measure_runs())
     settings.setValue("view/blind", window.blind_action.isChecked())
+    settings.setValue("view/blind_pace", window.blind_pace())
     settings.setValue("window/geometry", window.saveGeometry())
     settings.setValue("window/state", window.saveState())
     settings.setValue("window/panes", window.pane_splitter.saveState())
@@ -98,6 +100,11 @@ def restore_window(settings: QSettings, window: MainWindow) -> None:
             log.warning("settings: ignored measured runs %r in %s", runs, settings.fileName())
     if settings.contains("view/blind"):
         window.blind_action.setChecked(settings.value("view/blind", True, type=bool))
+    pace = settings.value("view/blind_pace")
+    if pace in BLIND_PACES:
+        window.set_blind_pace(pace)
+    elif pace is not None:
+        log.warning("settings: ignored unknown blind pace %r in %s", pace, settings.fileName())
     # Qt keeps the cached minimum of a layout whose widgets were hidden before the window was ever shown
     # (blind mode hides a dozen): the first show would then widen the window past the size restored here.
     for layout in window.findChildren(QLayout):

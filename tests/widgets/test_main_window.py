@@ -133,9 +133,17 @@ def test_menus_offer_the_commands(window):
     assert file_items == ["Open…", "Open left…", "Open right…", "Open recent", "Choose left model", "Choose right model",
                           "Export votes…", "Import votes…", "Quit"]
     assert chat_items == ["Send", "Stop", "New chat"]
-    results_items = [action.text() for action in menus["Results"].actions()]
-    assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…"]
-    assert view_items == ["Blind mode", "Show raw text", "Scroll together", "Settings", "Log"]
+    results_items = [action.text() for action in menus["Results"].actions() if not action.isSeparator()]
+    assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…",
+                             "Load run…"]
+    assert view_items == ["Blind mode", "Blind pace", "Show raw text", "Scroll together", "Settings", "Log"]
+    paces = [action.text() for action in view_menu_actions(menus["View"], "Blind pace")]
+    assert paces == ["Both at the slower side's pace", "Both whole when both end"]
+    assert window.blind_pace() == "common pace"
+
+
+def view_menu_actions(menu, title):
+    return next(action.menu() for action in menu.actions() if action.text() == title).actions()
 
 
 def test_open_left_asks_the_left_pane_for_a_file(qtbot, window, monkeypatch):
