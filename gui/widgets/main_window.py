@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         newChatRequested(): forget the conversation and start over.
         blindModeToggled(bool): the user turned blind mode on (True) or off.
         batchRequested(), rateRequested(), chartsRequested(): show the batch, rating queue or charts window.
-        leaderboardRequested(), historyRequested(): show that window.
+        leaderboardRequested(), historyRequested(), fitPlannerRequested(): show that window.
         exportRequested(), importRequested(): export the votes to a file, or import a file of them.
         logRequested(): show the log (View › Log, or Details… on a pane's error).
 
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
     chartsRequested = Signal()
     leaderboardRequested = Signal()
     historyRequested = Signal()
+    fitPlannerRequested = Signal()
     exportRequested = Signal()
     importRequested = Signal()
     logRequested = Signal()
@@ -224,6 +225,7 @@ class MainWindow(QMainWindow):
             action = results_menu.addAction(text)
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(signal)
+        results_menu.addAction("Fit planner…").triggered.connect(self.fitPlannerRequested)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.blind_action)
         view_menu.addSeparator()

@@ -1,7 +1,5 @@
 """The memory estimate and the fit planner: llama.cpp's logged figures, header-only GGUF files, GPU splits, bad input."""
 
-from pathlib import Path
-
 import pytest
 
 from fakes import fake_card

@@ -134,7 +134,8 @@ def test_menus_offer_the_commands(window):
                           "Export votes…", "Import votes…", "Quit"]
     assert chat_items == ["Send", "Stop", "New chat"]
     results_items = [action.text() for action in menus["Results"].actions()]
-    assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…"]
+    assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…",
+                             "Fit planner…"]
     assert view_items == ["Blind mode", "Show raw text", "Scroll together", "Settings", "Log"]
 
 
@@ -288,6 +289,7 @@ def test_reveal_after_a_vote_names_both_sides_but_not_the_window(loaded):
         ("Results", "Charts and report…", "chartsRequested", (Qt.Key.Key_C, CTRL | Qt.KeyboardModifier.ShiftModifier)),
         ("Results", "Leaderboard…", "leaderboardRequested", (Qt.Key.Key_L, CTRL | Qt.KeyboardModifier.ShiftModifier)),
         ("Results", "History…", "historyRequested", (Qt.Key.Key_H, CTRL)),
+        ("Results", "Fit planner…", "fitPlannerRequested", None),
         ("File", "Export votes…", "exportRequested", None),
         ("File", "Import votes…", "importRequested", None),
     ],
