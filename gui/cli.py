@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from gui.app import has_display, keep_caches_in, missing_display_libraries, run_app, setup_logging
+from gui.commands.fit import add_fit_parser
 from gui.commands.load import add_load_parser
 from gui.core import crash
 from gui.core.default_models import FetchError, fetch_default_models
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_batch_parser(commands)
     add_load_parser(commands)
+    add_fit_parser(commands)
     from gui.commands.screenshots import add_screenshots_parser
 
     add_screenshots_parser(commands)
@@ -159,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             crash.disarm()
     if args.command == "report":
         return write_results_report(args)
+    if args.command == "fit":
+        from gui.commands.fit import run_fit_command
+
+        return run_fit_command(args)
     if args.command == "load":
         from gui.commands.load import run_load_command
 

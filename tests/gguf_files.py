@@ -56,6 +56,51 @@ def write_giant(path: Path, parameters: int) -> Path:
     return path
 
 
+Q4_K, Q6_K = gguf.GGMLQuantizationType.Q4_K, gguf.GGMLQuantizationType.Q6_K
+# Llama-3-8B's and Qwen2.5-14B's and 32B's shapes: layers, embedding, FFN, heads, KV heads, vocabulary, trained context.
+SHAPES = {
+    "8B": (32, 4096, 14336, 32, 8, 128256, 8192),
+    "14B": (48, 5120, 13824, 40, 8, 152064, 32768),
+    "32B": (64, 5120, 27648, 40, 8, 152064, 32768),
+}
+
+
+def tensor_bytes(rows: int, columns: int, kind) -> int:
+    """A quantized tensor's bytes: whole blocks of its type."""
+    block, size = gguf.GGML_QUANT_SIZES[kind]
+    return rows * columns // block * size
+
+
+def write_header_only(path: Path, layers, embedding, ffn, heads, kv_heads, vocab, context) -> int:
+    """A Q4_K_M-like llama header (tensor table, no data); returns its weight bytes."""
+    head = embedding // heads
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_block_count(layers)
+    w.add_embedding_length(embedding)
+    w.add_feed_forward_length(ffn)
+    w.add_head_count(heads)
+    w.add_head_count_kv(kv_heads)
+    w.add_context_length(context)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
+    w.add_token_list([b"t"] * vocab)
+    tensors = [("token_embd.weight", vocab, embedding, Q4_K), ("output.weight", vocab, embedding, Q6_K)]
+    for i in range(layers):
+        tensors += [(f"blk.{i}.attn_q.weight", heads * head, embedding, Q4_K),
+                    (f"blk.{i}.attn_k.weight", kv_heads * head, embedding, Q4_K),
+                    (f"blk.{i}.attn_v.weight", kv_heads * head, embedding, Q6_K),
+                    (f"blk.{i}.attn_output.weight", embedding, heads * head, Q4_K),
+                    (f"blk.{i}.ffn_gate.weight", ffn, embedding, Q4_K),
+                    (f"blk.{i}.ffn_up.weight", ffn, embedding, Q4_K),
+                    (f"blk.{i}.ffn_down.weight", embedding, ffn, Q6_K)]
+    for name, rows, columns, kind in tensors:
+        w.add_tensor_info(name, (rows, columns), np.dtype(np.float32), tensor_bytes(rows, columns, kind), kind)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    w.close()
+    return sum(tensor_bytes(rows, columns, kind) for _, rows, columns, kind in tensors)
+
+
 # More than the header of the default SmolLM2 file (it ends at 1.7 MiB, its vocabulary included).
 HEADER_BYTES = 2 * 2**20
 

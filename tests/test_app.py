@@ -6,7 +6,8 @@ from PySide6.QtWidgets import QLabel
 from fakes import FakeEngine
 from gguf_files import write_giant, write_gguf
 from gui.core.gguf_header import read_card
-from gui.core.memory import SystemMemory, estimate_memory
+from gui.core.fit import estimate, spec_of
+from gui.core.memory import SystemMemory
 from gui.core.params import LoadParams
 
 
@@ -30,7 +31,7 @@ def test_a_file_larger_than_free_memory_is_refused_before_loading(arena, tmp_pat
 
 def test_the_fit_check_counts_a_model_still_loading_on_the_other_side(arena, tmp_path, monkeypatch):
     paths = [str(write_gguf(tmp_path / name)) for name in ("one.gguf", "two.gguf")]
-    need = estimate_memory(read_card(paths[0]), LoadParams().n_ctx).total_bytes
+    need = estimate(spec_of(read_card(paths[0])), LoadParams().n_ctx).total_bytes
     free = SystemMemory(process_rss_bytes=0, free_ram_bytes=int(need * 1.5), vram_bytes=None)
     monkeypatch.setattr("gui.controllers.arena.system_memory", lambda: free)
     assert arena.choose_file(0, paths[0])  # one fits

@@ -23,9 +23,9 @@ from gui.core.backend import EngineError, local_backend
 from gui.core.gguf_header import GGUFFileError, ModelCard, read_card
 from gui.core.identity import environment
 from gui.core.measure import measure_summary
+from gui.core.fit import estimate, spec_of
 from gui.core.memory import (
     SideMemory,
-    estimate_memory,
     fit_problem,
     resident_bytes_by_path,
     side_memory,
@@ -160,7 +160,7 @@ class Arena(QObject):
         pane.show_card(card)
         pane.set_format_note(choose_format(card.architecture, card.has_chat_template, None).note)
         params = self.window.settings.load_params(index ^ self.swapped)
-        need = estimate_memory(card, params.n_ctx)
+        need = estimate(spec_of(card), params.n_ctx)
         # A model still loading on the other side is not resident yet: it must fit as well.
         needs = {Path(self.sides[other].path).name: pending for other, pending in self._loading_needs.items()
                  if other != index}

@@ -1,6 +1,8 @@
-"""The results windows and files: leaderboard, history, export and import of votes."""
+"""The results windows and files: leaderboard, history, fit planner, export and import of votes."""
 
+import asyncio
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
@@ -17,7 +19,7 @@ HIDDEN = "(hidden until the vote)"
 
 
 class Results(QObject):
-    """Opens the leaderboard, history and charts windows, saves reports, and moves votes in and out of the store."""
+    """Opens the leaderboard, history, charts and fit planner windows, saves reports, moves votes in and out."""
 
     def __init__(self, window, arena, store: Store, data: Path, parent: QObject | None = None):
         super().__init__(parent)
@@ -29,6 +31,7 @@ class Results(QObject):
         window.leaderboardRequested.connect(self.show_leaderboard)
         window.historyRequested.connect(self.show_history)
         window.chartsRequested.connect(self.show_charts)
+        window.fitPlannerRequested.connect(self.show_fit_planner)
         window.exportRequested.connect(self.export_votes)
         window.importRequested.connect(self.import_votes)
 
@@ -54,6 +57,43 @@ class Results(QObject):
         view = _kept(ChartsWindow())
         view.saveReportRequested.connect(self.save_report)
         return view
+
+    @cached_property
+    def fit_planner(self):
+        from gui.widgets.fit_window import FitWindow
+
+        view = _kept(FitWindow())
+        view.fileChosen.connect(self.plan_file)
+        return view
+
+    @cached_property
+    def _header_reader(self) -> ThreadPoolExecutor:
+        # A header with a 262k-word vocabulary takes tens of milliseconds to step over: not on the GUI thread.
+        # One thread reads files in the order they were picked, so the last one picked is shown last.
+        return ThreadPoolExecutor(1, thread_name_prefix="fit-header")
+
+    @Slot()
+    def show_fit_planner(self) -> None:
+        """Which contexts of a preset or a GGUF file fit 8 to 80 GiB of RAM or VRAM."""
+        self.fit_planner.show()
+        self.fit_planner.raise_()
+
+    @Slot(str)
+    def plan_file(self, path: str) -> asyncio.Task:
+        """Read `path`'s header on the header thread, then plan it, or say why it cannot be planned."""
+        from gui.core import fit
+        from gui.core.gguf_header import GGUFFileError
+
+        async def read() -> None:
+            loop = asyncio.get_event_loop()
+            try:
+                spec = await loop.run_in_executor(self._header_reader, fit.file_spec, path)
+            except (GGUFFileError, fit.FitError) as error:
+                self.fit_planner.show_error(str(error))
+                return
+            self.fit_planner.show_spec(spec)
+
+        return asyncio.ensure_future(read())
 
     @Slot()
     def show_leaderboard(self) -> None:

@@ -57,6 +57,17 @@ class Shape:
     key_length: int | None = None
     value_length: int | None = None
     vocab_size: int | None = None
+    sliding_window: int | None = None  # tokens a sliding-window layer attends to (Gemma 2 and 3)
+
+
+@dataclass(frozen=True)
+class WeightBytes:
+    """A model's weight bytes from its tensor table: all, its repeating layers' (blk.N.*), its output layer's."""
+
+    total: int
+    layers: int
+    output: int
+    output_tied: bool = False  # no output.weight: the output reuses token_embd, copied to a GPU that holds it
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class ModelCard:
     context_length: int | None
     chat_template: str | None
     shape: Shape = Shape()
+    weights: WeightBytes | None = None  # None where the card was not read from a tensor table
 
     @property
     def has_chat_template(self) -> bool:
@@ -90,11 +102,12 @@ class GGUFFileError(Exception):
 class _Reader:
     """A cursor over a file's bytes that refuses to read past their end."""
 
-    def __init__(self, buf, size: int, path: Path):
+    def __init__(self, buf, size: int, path: Path, header_only: bool = False):
         self.buf = buf
         self.size = size
         self.pos = 0
         self.path = path
+        self.header_only = header_only  # the tensor data may be missing: sizes are not held to the file's
 
     def fail(self, text: str) -> GGUFFileError:
         """An error about this file; `text` follows the quoted file name."""
@@ -185,8 +198,12 @@ class _Reader:
         raise self.damaged(f"the strings of '{key}' run past the end of the file")
 
 
-def read_card(path: str | os.PathLike) -> ModelCard:
-    """Read a GGUF file's card, or raise GGUFFileError saying in plain words why it is not usable."""
+def read_card(path: str | os.PathLike, header_only: bool = False) -> ModelCard:
+    """Read a GGUF file's card, or raise GGUFFileError saying in plain words why it is not usable.
+
+    `header_only` accepts a file whose tensor data is missing (metadata and tensor table alone), as
+    the fit planner may be given: it cannot be loaded, but its shapes and types say what it would need.
+    """
     p = Path(path)
     try:
         st = p.stat()
@@ -201,7 +218,7 @@ def read_card(path: str | os.PathLike) -> ModelCard:
                 # mmap refuses empty files, and there is nothing to check anyway.
                 raise _error(p, "is empty (0 bytes). Download it again or pick another file.")
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return _parse(_Reader(mm, size, p))
+                return _parse(_Reader(mm, size, p, header_only))
     except FileNotFoundError:
         if p.is_symlink():
             raise _error(
@@ -263,7 +280,17 @@ def _parse(r: _Reader) -> ModelCard:
         context_length=_value(metadata, f"{architecture}.context_length", _INT_TYPES),
         chat_template=_value(metadata, "tokenizer.chat_template", {GGUFValueType.STRING}),
         shape=_shape(metadata, architecture),
+        weights=_weight_bytes(tensors),
     )
+
+
+def _weight_bytes(tensors: list["_Tensor"]) -> WeightBytes:
+    """Where the weight bytes sit: the repeating layers, and the output layer as llama.cpp offloads it last."""
+    size = {t.name: t.nbytes for t in tensors}
+    tied = "output.weight" not in size
+    output = size.get("output.weight", size.get("token_embd.weight", 0)) + size.get("output_norm.weight", 0)
+    layers = sum(t.nbytes for t in tensors if t.name.startswith("blk."))
+    return WeightBytes(total=sum(size.values()), layers=layers, output=output, output_tied=tied)
 
 
 def _shape(metadata: dict[str, tuple[GGUFValueType, object]], architecture: str) -> Shape:
@@ -275,6 +302,7 @@ def _shape(metadata: dict[str, tuple[GGUFValueType, object]], architecture: str)
         "embedding_length": "embedding_length",
         "key_length": "attention.key_length",
         "value_length": "attention.value_length",
+        "sliding_window": "attention.sliding_window",
     }
     found = {field: _value(metadata, f"{architecture}.{key}", _INT_TYPES) for field, key in sizes.items()}
     return Shape(**found, vocab_size=_value(metadata, "tokenizer.ggml.tokens", {GGUFValueType.ARRAY}))
@@ -402,13 +430,13 @@ def _tensor(
             f"the rows of tensor '{name}' ({row:,}) are not a multiple of its {ggml_type.name} block size"
         )
     nbytes = n_elements // block_size * type_size
-    if nbytes > r.size:
+    if nbytes > r.size and not r.header_only:
         raise r.damaged(f"the tensor '{name}' claims {nbytes:,} bytes, more than the whole file")
     return _Tensor(name, ggml_type, n_elements, nbytes, offset)
 
 
 def _check_tensor_data(r: _Reader, tensors: list[_Tensor], alignment: int) -> None:
-    """Check that the tensors follow each other the way llama.cpp expects, all inside the file."""
+    """Check that the tensors follow each other the way llama.cpp expects, all inside the file (unless header only)."""
     data_start = _pad(r.pos, alignment)
     expected = 0
     for t in tensors:
@@ -417,7 +445,7 @@ def _check_tensor_data(r: _Reader, tensors: list[_Tensor], alignment: int) -> No
                 f"the tensor '{t.name}' is at offset {t.offset:,}, where {expected:,} was expected"
             )
         end = data_start + t.offset + t.nbytes
-        if end > r.size:
+        if end > r.size and not r.header_only:
             raise r.fail(
                 f"is truncated: the file is incomplete (the tensor '{t.name}' ends at byte {end:,}, "
                 f"but the file has only {r.size:,}). Download it again."

@@ -1,4 +1,4 @@
-"""Memory figures: what each model holds, the app's RSS, free RAM, and VRAM where NVML finds a GPU."""
+"""Memory figures: what each model holds, the app's RSS, free RAM, VRAM where NVML finds a GPU; the fit check."""
 
 import os
 from dataclasses import dataclass
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import psutil
 import pynvml
+
+from gui.core.fit import MemoryEstimate
 
 
 @dataclass(frozen=True)
@@ -18,46 +20,6 @@ class SideMemory:
     @property
     def total_bytes(self) -> int:
         return self.weights_bytes + self.context_bytes
-
-
-# llama.cpp's defaults: an f16 KV cache, and a micro-batch of 512 tokens whose f32 logits
-# (vocabulary × batch) make up most of the compute buffer — 512 MiB for Gemma 3's 262k tokens.
-KV_BYTES_PER_VALUE = 2
-UBATCH_TOKENS = 512
-LOGIT_BYTES = 4
-# Without the sizes in its header, a model's context buffers are guessed as a share of its file.
-UNKNOWN_CONTEXT_SHARE = 0.25
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """What a model will need once loaded, worked out from its header before loading it."""
-
-    weights_bytes: int
-    kv_bytes: int
-    compute_bytes: int
-
-    @property
-    def total_bytes(self) -> int:
-        return self.weights_bytes + self.kv_bytes + self.compute_bytes
-
-
-def estimate_memory(card, n_ctx: int) -> MemoryEstimate:
-    """Weights (the file) + KV cache at `n_ctx` + compute buffers, as llama.cpp sizes them on a CPU.
-
-    The KV figure is for full attention on every layer: models with sliding-window layers
-    (Gemma 3) need less, so the estimate errs on the safe side.
-    """
-    shape = card.shape
-    sizes = (shape.block_count, shape.head_count_kv, shape.vocab_size)
-    head = shape.embedding_length // shape.head_count if shape.embedding_length and shape.head_count else None
-    key, value = shape.key_length or head, shape.value_length or head
-    if None in sizes or key is None or value is None:
-        guess = int(card.file_size * UNKNOWN_CONTEXT_SHARE)
-        return MemoryEstimate(card.file_size, guess, 0)
-    kv = shape.block_count * n_ctx * shape.head_count_kv * (key + value) * KV_BYTES_PER_VALUE
-    compute = shape.vocab_size * min(n_ctx, UBATCH_TOKENS) * LOGIT_BYTES
-    return MemoryEstimate(card.file_size, kv, compute)
 
 
 def fit_problem(needs: dict[str, MemoryEstimate], free_bytes: int) -> str | None:

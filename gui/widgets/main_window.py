@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         newChatRequested(): forget the conversation and start over.
         blindModeToggled(bool): the user turned blind mode on (True) or off.
         batchRequested(), rateRequested(), chartsRequested(): show the batch, rating queue or charts window.
-        leaderboardRequested(), historyRequested(): show that window.
+        leaderboardRequested(), historyRequested(), fitPlannerRequested(): show that window.
         exportRequested(), importRequested(): export the votes to a file, or import a file of them.
         logRequested(): show the log (View › Log, or Details… on a pane's error).
         loadRunRequested(): show the Load run window (a served side under N requests at once).
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
     chartsRequested = Signal()
     leaderboardRequested = Signal()
     historyRequested = Signal()
+    fitPlannerRequested = Signal()
     exportRequested = Signal()
     importRequested = Signal()
     logRequested = Signal()
@@ -228,6 +229,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(signal)
         results_menu.addSeparator()
+        results_menu.addAction("Fit planner…").triggered.connect(self.fitPlannerRequested)
         self.load_run_action = results_menu.addAction("Load run…")
         self.load_run_action.setToolTip("Send N requests at once to a served model: throughput and TTFT per N")
         self.load_run_action.triggered.connect(self.loadRunRequested)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gguf_files import TEMPLATE, TINY_PARAMETERS, TOKENS, write_gguf
-from gui.core.gguf_header import GGUFFileError, ModelCard, Shape, read_card
+from gui.core.gguf_header import GGUFFileError, ModelCard, Shape, WeightBytes, read_card
 
 MODELS = Path(__file__).parents[2] / "models"
 
@@ -67,6 +67,8 @@ def test_tiny_file_card(tiny):
         context_length=2048,
         chat_template=TEMPLATE,
         shape=Shape(vocab_size=len(TOKENS)),
+        # F32: 8×16 + 16×16 + 16 values of 4 bytes; no output.weight, so the output is token_embd + output_norm.
+        weights=WeightBytes(total=1600, layers=16 * 16 * 4, output=8 * 16 * 4 + 16 * 4, output_tied=True),
     )
     assert card.has_chat_template
 
@@ -279,6 +281,16 @@ def test_truncated_tensor_data(tiny):
     message = error_of(cut(tiny, tiny.stat().st_size - 8))
     assert "is truncated: the file is incomplete" in message and "Download it again" in message
     assert "'output_norm.weight'" in message
+
+
+def test_a_header_alone_is_read_when_asked_for_one(tiny):
+    whole = read_card(tiny).weights
+    cut(tiny, tiny.stat().st_size - 64 - 1024)  # the tensor data gone, all but token_embd's
+    assert "is truncated" in error_of(tiny)
+    assert read_card(tiny, header_only=True).weights == whole
+    # A damaged tensor table is still refused: header_only forgives missing data, not a damaged header.
+    with pytest.raises(GGUFFileError, match="truncated or damaged"):
+        read_card(cut(tiny, after(tiny, b"blk.0.attn_q.weight") + 2), header_only=True)
 
 
 def test_truncated_tensor_table(tiny):

@@ -6,12 +6,9 @@ import os
 import pytest
 
 from gui.core.engine import buffer_bytes_from_log
-from fakes import fake_card
-from gui.core.gguf_header import Shape
+from gui.core.fit import MemoryEstimate
 from gui.core.memory import (
-    MemoryEstimate,
     SideMemory,
-    estimate_memory,
     fit_problem,
     _resident_from_pagemap,
     _resident_from_smaps,
@@ -65,29 +62,6 @@ def test_buffer_sizes_are_read_from_llama_cpp_log_lines():
     assert unmapped == pytest.approx(12.66 * MIB, abs=1)
     assert context == pytest.approx((1.0 + 6.0 + 30.0 + 514.5) * MIB, abs=1)
     assert SideMemory(weights_bytes=1, context_bytes=2).total_bytes == 3
-
-
-def test_the_estimate_works_out_kv_cache_and_logits_from_the_header():
-    card = fake_card(file_size=100 * MIB, shape=Shape(block_count=30, head_count=9, head_count_kv=3,
-                                                       embedding_length=576, vocab_size=49152))
-    estimate = estimate_memory(card, 2048)
-    # 30 layers × 2048 positions × 3 KV heads × (64 + 64) values × 2 bytes: llama.cpp said 45.00 MiB.
-    assert estimate.kv_bytes == 45 * MIB
-    # 49152 logits × 512 tokens × 4 bytes: llama.cpp said 99.38 MiB for the whole compute buffer.
-    assert estimate.compute_bytes == 96 * MIB
-    assert estimate.total_bytes == (100 + 45 + 96) * MIB
-    assert estimate_memory(card, 256).compute_bytes == 48 * MIB  # the micro-batch is no larger than the context
-
-
-def test_explicit_key_and_value_lengths_win_over_the_head_size():
-    shape = Shape(block_count=18, head_count=4, head_count_kv=1, embedding_length=640, key_length=256,
-                  value_length=256, vocab_size=262144)
-    assert estimate_memory(fake_card(shape=shape), 2048).kv_bytes == 36 * MIB
-
-
-def test_without_the_sizes_the_context_is_guessed_from_the_file():
-    estimate = estimate_memory(fake_card(file_size=400 * MIB), 2048)
-    assert (estimate.weights_bytes, estimate.kv_bytes + estimate.compute_bytes) == (400 * MIB, 100 * MIB)
 
 
 def test_fit_problem_names_the_figures_of_a_pair_that_does_not_fit():

@@ -135,7 +135,7 @@ def test_menus_offer_the_commands(window):
     assert chat_items == ["Send", "Stop", "New chat"]
     results_items = [action.text() for action in menus["Results"].actions() if not action.isSeparator()]
     assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…",
-                             "Load run…"]
+                             "Fit planner…", "Load run…"]
     assert view_items == ["Blind mode", "Blind pace", "Show raw text", "Scroll together", "Settings", "Log"]
     paces = [action.text() for action in view_menu_actions(menus["View"], "Blind pace")]
     assert paces == ["Both at the slower side's pace", "Both whole when both end"]
@@ -296,6 +296,7 @@ def test_reveal_after_a_vote_names_both_sides_but_not_the_window(loaded):
         ("Results", "Charts and report…", "chartsRequested", (Qt.Key.Key_C, CTRL | Qt.KeyboardModifier.ShiftModifier)),
         ("Results", "Leaderboard…", "leaderboardRequested", (Qt.Key.Key_L, CTRL | Qt.KeyboardModifier.ShiftModifier)),
         ("Results", "History…", "historyRequested", (Qt.Key.Key_H, CTRL)),
+        ("Results", "Fit planner…", "fitPlannerRequested", None),
         ("File", "Export votes…", "exportRequested", None),
         ("File", "Import votes…", "importRequested", None),
     ],
