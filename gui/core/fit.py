@@ -160,6 +160,7 @@ class Preset:
 # Shapes from each model's config.json (as their GGUF headers carry them).
 PRESETS = {
     "Llama-3-8B": Preset("llama", 32, 4096, 14336, 32, 8, 128, 128256, 8192),
+    "Llama-3.1-8B": Preset("llama", 32, 4096, 14336, 32, 8, 128, 128256, 131072),
     "Qwen2.5-14B": Preset("qwen2", 48, 5120, 13824, 40, 8, 128, 152064, 32768),
     "Qwen2.5-32B": Preset("qwen2", 64, 5120, 27648, 40, 8, 128, 152064, 32768),
     "Gemma-3-27B": Preset("gemma3", 62, 5376, 21504, 32, 16, 128, 262144, 131072, sliding_window=1024, tied=True),

@@ -152,7 +152,7 @@ def test_the_8b_preset_at_8k_fits_16_gib_of_ram_and_a_24_gib_card_fully_offloade
 
 
 def test_an_unknown_preset_or_quantization_says_what_there_is():
-    with pytest.raises(FitError, match="no preset 'Llama-9-1B': pick one of Llama-3-8B, Qwen2.5-14B"):
+    with pytest.raises(FitError, match="no preset 'Llama-9-1B': pick one of Llama-3-8B, Llama-3.1-8B, Qwen2.5-14B"):
         preset_spec("Llama-9-1B", "Q4_K_M")
     with pytest.raises(FitError, match="no quantization 'Q3_K_S'.*pick one of Q4_K_M, Q5_K_M, Q8_0, F16"):
         preset_spec("Llama-3-8B", "Q3_K_S")
