@@ -28,7 +28,7 @@ def test_a_load_run_fills_one_row_per_level_and_gives_the_verdict(make_arena, qt
         view = session.view
         assert view.isVisible() and view.target.count() == 1 and MODEL_ID in view.target.currentText()
         view.levels.setText("1,2")
-        view.suites.setCurrentText("logic")
+        assert view.suites.currentText() == "logic"
         before = len(received)
         view.start_button.click()
         assert not view.start_button.isEnabled() and view.cancel_button.isEnabled()

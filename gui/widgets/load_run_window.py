@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from gui.widgets.units import DASH
 
+DEFAULT_SUITE = "logic"
 COLUMNS = ("N", "tok/s (all)", "TTFT P50", "TTFT P95", "errors")
 
 
@@ -68,6 +69,7 @@ class LoadRunWindow(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.status = QLabel(wordWrap=True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -85,8 +87,11 @@ class LoadRunWindow(QWidget):
             self.status.setText("No side holds a served model: pick one with Server… in a pane first.")
 
     def set_suites(self, names: list[str]) -> None:
+        """The suites whose prompts a run may send; the logic suite first chosen, as in `python -m gui load`."""
         self.suites.clear()
         self.suites.addItems(names)
+        if DEFAULT_SUITE in names:
+            self.suites.setCurrentText(DEFAULT_SUITE)
 
     def set_running(self, running: bool) -> None:
         """While a run goes on, only Cancel is offered."""

@@ -34,6 +34,7 @@ class ServerDialog(QDialog):
     def __init__(self, recent_addresses: list[str], parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Add a served model")
+        self.setMinimumWidth(520)  # a URL and the fields' hints in full
         self.url = QComboBox(editable=True)
         self.url.addItems(recent_addresses or [DEFAULT_URL])
         self.url.setToolTip("An OpenAI-compatible server: llama-server, vLLM, Ollama, LM Studio. Recent servers "
