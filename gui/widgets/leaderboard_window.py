@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -100,10 +101,12 @@ class LeaderboardWindow(QWidget):
     Signals:
         includeLeaksToggled(bool): count (True) or leave out votes where an answer named its model.
         refreshRequested(): compute the board again from the stored votes.
+        cancelRequested(): stop the computation under way.
     """
 
     includeLeaksToggled = Signal(bool)
     refreshRequested = Signal()
+    cancelRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, Qt.WindowType.Window)
@@ -119,6 +122,25 @@ class LeaderboardWindow(QWidget):
         controls.addWidget(self.include_leaks)
         controls.addStretch(1)
         controls.addWidget(self.refresh_button)
+
+        # What the window is doing, and whether the figures below are current: shown only while they are not.
+        self.status = QLabel()
+        self.status.setAccessibleName("Leaderboard status")
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy: how long a computation takes is not known ahead
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName("Cancel the computation")
+        busy = QHBoxLayout()
+        busy.addWidget(self.status, 1)
+        busy.addWidget(self.progress)
+        busy.addWidget(self.cancel_button)
+        self._busy_parts = (self.status, self.progress, self.cancel_button)
+        for part in self._busy_parts:
+            part.hide()
+        self._shown_once = False
 
         self.standings = _table("Standings")
         self.standings.setColumnCount(len(_STANDING_COLUMNS))
@@ -154,14 +176,41 @@ class LeaderboardWindow(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(busy)
         layout.addWidget(body, 1)
+        self._body = body
 
         self.include_leaks.toggled.connect(self.includeLeaksToggled)
         self.refresh_button.clicked.connect(self.refreshRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+
+    def show_busy(self, doing: str) -> None:
+        """Say what is being computed; figures already shown stay, greyed and marked as not current."""
+        stale = " The figures below are from before, not current." if self._shown_once else ""
+        self.status.setText(doing + stale)
+        for part in self._busy_parts:
+            part.show()
+        self._body.setEnabled(False)
+
+    def show_cancelled(self) -> None:
+        """Stop looking busy; figures already shown stay greyed, since they may not match the votes."""
+        self.progress.hide()
+        self.cancel_button.hide()
+        earlier = " The figures below are from before, not current." if self._shown_once else ""
+        self.status.setText(f"Cancelled.{earlier} Press Refresh to compute the leaderboard.")
+
+    def show_error(self, message: str) -> None:
+        """Say why the board could not be computed; figures already shown stay greyed."""
+        self.show_cancelled()
+        self.status.setText(message)
 
     @Slot(list, list, dict)
     def show_board(self, rows: list[dict], summary_lines: list[str], rubric: dict[str, dict[str, float]]) -> None:
         """Show standings best first, the summary lines as given, and rubric means as model → category → mean."""
+        for part in self._busy_parts:
+            part.hide()
+        self._body.setEnabled(True)
+        self._shown_once = True
         self._show_standings(rows)
         self.chart.show_rows(rows)
         self.summary.setText("\n".join(summary_lines))
