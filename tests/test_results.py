@@ -178,7 +178,7 @@ def test_the_leaderboard_of_a_seeded_store_matches_the_saved_figures(setup, even
     store.add_votes(seeded_votes(*SHAPES[shape]))
     shown = shown_boards(results, monkeypatch)
     event_loop.run_until_complete(results.show_leaderboard())
-    ((rows, _lines, _rubric),) = shown
+    ((rows, _lines, _rubric, _chart),) = shown
     assert [row["model"] for row in rows] == [row["model"] for row in BEFORE[shape]]
     assert [row["rating"] for row in rows] == pytest.approx([row["rating"] for row in BEFORE[shape]], abs=0.01)
     table = results.leaderboard.standings
@@ -215,7 +215,7 @@ def test_a_second_request_supersedes_the_first(setup, event_loop, monkeypatch):
     first = results.show_leaderboard()
     results.leaderboard.include_leaks.setChecked(True)  # a second computation, with other figures
     event_loop.run_until_complete(asyncio.wait_for(asyncio.gather(first, *asyncio.all_tasks(event_loop) - {first}), 30))
-    ((rows, _lines, _rubric),) = shown
+    ((rows, _lines, _rubric, _chart),) = shown
     assert rows[0]["model"] == "m1" and rows[0]["votes"] == 218  # the leaked votes count: the second request
 
 
