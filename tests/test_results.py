@@ -1,8 +1,11 @@
 """The results windows and files with a real store: leaderboard, history masking, import, export."""
 
+import asyncio
 import dataclasses
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -11,10 +14,14 @@ from fakes import FakeEngine
 from gguf_files import write_gguf
 from gui.controllers.arena import Arena
 from gui.core.store import Store
+from gui.core.votes import Outcome, Vote
 from gui.core.votes_io import read_votes_jsonl
-from gui.controllers.results import HIDDEN, Results
+from gui.controllers.results import HIDDEN, LatestOnly, Results
 from gui.widgets.main_window import MainWindow
+from seeded_votes import SHAPES, seeded_votes
 from test_rating_queue_window import a_round
+
+BEFORE = json.loads((Path(__file__).parent / "fixtures" / "leaderboard_before.json").read_text())
 
 
 @pytest.fixture
@@ -57,7 +64,7 @@ def test_a_follow_up_after_the_reveal_starts_a_new_blind_chat(setup, event_loop)
     assert arena.pending is not None and arena.pending.chat_id == arena.chat_id
 
 
-def test_import_merges_fastchat_votes_once_and_the_leaderboard_shows_them(setup, tmp_path):
+def test_import_merges_fastchat_votes_once_and_the_leaderboard_shows_them(setup, event_loop, tmp_path):
     window, arena, store, results = setup
     battles = tmp_path / "battles.jsonl"
     lines = [{"question_id": i, "model_a": "m1", "model_b": "m2", "winner": w}
@@ -65,7 +72,7 @@ def test_import_merges_fastchat_votes_once_and_the_leaderboard_shows_them(setup,
     battles.write_text("\n".join(json.dumps(line) for line in lines))
     assert results.import_file(str(battles)) == (5, 5)
     assert results.import_file(str(battles)) == (0, 5)
-    results.show_leaderboard()
+    event_loop.run_until_complete(results.show_leaderboard())
     table = results.leaderboard.standings
     assert {table.item(r, 1).text() for r in range(table.rowCount())} == {"m1", "m2"}
 
@@ -118,11 +125,11 @@ def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop,
     assert str(page) in window.statusBar().currentMessage()
 
 
-def test_the_leaderboard_shows_check_pass_rates_of_stored_rounds(setup):
+def test_the_leaderboard_shows_check_pass_rates_of_stored_rounds(setup, event_loop):
     window, arena, store, results = setup
     failing = [{"kind": "json", "passed": False, "detail": "no JSON"}]
     store.add_round(dataclasses.replace(a_round(1), right_checks=failing))
-    results.show_leaderboard()
+    event_loop.run_until_complete(results.show_leaderboard())
     text = results.leaderboard.summary.text()
     assert "Checks passed by Alphamodel-7B.Q5_K_M: 1 of 1 (100%) — math 1/1" in text
     assert "Checks passed by Betamodel-3B.Q8_0: 0 of 1 (0%) — math 0/1" in text
@@ -155,3 +162,64 @@ def test_an_export_that_cannot_be_written_says_what_to_do(setup, tmp_path, monke
     (message,) = warnings
     assert message.startswith(f"Could not write {out}: No such file or directory.")
     assert message.endswith("Choose another folder or file name, then export again.") and not out.exists()
+
+
+def shown_boards(results, monkeypatch) -> list:
+    """Every board the leaderboard window is given to show, from now on."""
+    shown = []
+    show_board = results.leaderboard.show_board
+    monkeypatch.setattr(results.leaderboard, "show_board", lambda *figures: (shown.append(figures), show_board(*figures)))
+    return shown
+
+
+def test_the_leaderboard_of_a_seeded_store_matches_the_saved_figures(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    shape = "eight_models_3000_votes"
+    store.add_votes(seeded_votes(*SHAPES[shape]))
+    shown = shown_boards(results, monkeypatch)
+    event_loop.run_until_complete(results.show_leaderboard())
+    ((rows, _lines, _rubric, _chart),) = shown
+    assert [row["model"] for row in rows] == [row["model"] for row in BEFORE[shape]]
+    assert [row["rating"] for row in rows] == pytest.approx([row["rating"] for row in BEFORE[shape]], abs=0.01)
+    table = results.leaderboard.standings
+    assert [table.item(r, 2).text() for r in range(table.rowCount())] == [f"{row['rating']:.0f}" for row in rows]
+    assert results.leaderboard.standings.isEnabled() and not results.leaderboard.status.isVisible()
+
+
+def test_a_long_computation_stops_on_cancel_and_marks_earlier_figures_as_not_current(
+        setup, event_loop, qtbot, monkeypatch):
+    window, arena, store, results = setup
+    store.add_votes(seeded_votes(*SHAPES["eight_models_3000_votes"]))
+    event_loop.run_until_complete(results.show_leaderboard())
+    results.bootstrap_rounds = 10**7  # hours of resampling, unless the stop flag is polled
+    shown = shown_boards(results, monkeypatch)
+    task = results.show_leaderboard()
+    view = results.leaderboard
+    assert "Computing ratings from 3,000 votes…" in view.status.text() and "not current" in view.status.text()
+    assert not view.standings.isEnabled()
+    event_loop.run_until_complete(asyncio.sleep(0.3))  # the worker is resampling by now
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    event_loop.run_until_complete(asyncio.wait_for(task, 5))
+    # The worker is free again within a block of resamples, not hours later.
+    event_loop.run_until_complete(asyncio.wait_for(asyncio.get_event_loop().run_in_executor(results._worker, int), 5))
+    assert shown == [] and not view.standings.isEnabled()
+    assert view.status.text().startswith("Cancelled. The figures below are from before, not current.")
+    assert not view.cancel_button.isVisible()
+
+
+def test_a_second_request_supersedes_the_first(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    leaked = [Vote(f"x{i}", "m1", "m0", Outcome.LEFT, identity_leak=True) for i in range(200)]
+    store.add_votes(seeded_votes(*SHAPES["three_models_30_votes"]) + leaked)
+    shown = shown_boards(results, monkeypatch)
+    first = results.show_leaderboard()
+    results.leaderboard.include_leaks.setChecked(True)  # a second computation, with other figures
+    event_loop.run_until_complete(asyncio.wait_for(asyncio.gather(first, *asyncio.all_tasks(event_loop) - {first}), 30))
+    ((rows, _lines, _rubric, _chart),) = shown
+    assert rows[0]["model"] == "m1" and rows[0]["votes"] == 218  # the leaked votes count: the second request
+
+
+def test_a_result_that_ends_after_a_newer_request_is_dropped(event_loop):
+    job = LatestOnly(ThreadPoolExecutor(1))
+    ignoring_the_stop_flag = [asyncio.ensure_future(job.run(lambda _should_stop, n=n: n)) for n in (1, 2)]
+    assert event_loop.run_until_complete(asyncio.gather(*ignoring_the_stop_flag)) == [None, 2]

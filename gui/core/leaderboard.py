@@ -3,7 +3,7 @@
 import math
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,9 +18,15 @@ MEAN_RATING = 1000.0
 # A model that won every one of its votes has no finite maximum-likelihood rating; this
 # vanishing ridge holds it about 2000 points clear, while moving any other rating by under 0.001.
 _RIDGE = 1e-6
+# Newton's method on the likelihood: converged once no strength moves by more than this (natural-log units,
+# 2e-5 rating points; rounding leaves steps of 1e-10 where a model won every vote and only the ridge holds it).
+_STEP_DONE = 1e-7
+_MAX_NEWTON_STEPS = 100
+_MAX_HALVINGS = 40
+_LOSS_SLACK = 1e-12  # a loss may "rise" by rounding alone once a row has converged
+_BOOTSTRAP_BLOCK = 100  # resamples fitted together; `should_stop` is polled between blocks
 _SAME_RATING = 1e-3  # closer ratings are equal: below the table's precision, above the fit's error
 _OUTCOMES = tuple(Outcome)
-_LEFT_SCORE = {Outcome.LEFT: 1.0, Outcome.RIGHT: 0.0, Outcome.TIE: 0.5, Outcome.BOTH_BAD: 0.5}
 
 
 @dataclass(frozen=True)
@@ -70,22 +76,32 @@ class Leaderboard:
     control_picks: dict[str, tuple[int, int]]
 
 
+class Cancelled(Exception):
+    """A computation was asked to stop (its `should_stop` returned True) before it finished."""
+
+
 def compute_leaderboard(
-    votes: Iterable[Vote], *, include_leaks: bool = False, bootstrap_rounds: int = 1000, seed: int = 0
+    votes: Iterable[Vote],
+    *,
+    include_leaks: bool = False,
+    bootstrap_rounds: int = 1000,
+    seed: int = 0,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> Leaderboard:
     """The leaderboard of `votes`.
 
     Identity-leak votes count nowhere unless `include_leaks`. Votes with the same model on
     both sides (controls) are left out of the ratings and W/L/T counts only: they still
     carry rubric scores, position bias, agreement and consistency. Votes on swapped repeats
-    count only for flip rates: counting them again would weigh a pair twice.
+    count only for flip rates: counting them again would weigh a pair twice. `should_stop` is
+    polled between blocks of bootstrap resamples; once it returns True, Cancelled is raised.
     """
     if bootstrap_rounds < 1:
         raise ValueError(f"bootstrap_rounds must be at least 1, got {bootstrap_rounds}")
     counted = [vote for vote in votes if include_leaks or not vote.identity_leak]
     first_looks = [vote for vote in counted if vote.repeat_of is None]
     rated = [vote for vote in first_looks if vote.model_left != vote.model_right]
-    rows = _rows(rated, bootstrap_rounds, seed)
+    rows = _rows(rated, bootstrap_rounds, seed, should_stop)
     return Leaderboard(
         rows=rows,
         rubric_by_category=rubric_by_category(first_looks),
@@ -98,54 +114,120 @@ def compute_leaderboard(
 
 
 class _Battles:
-    """Rated votes collapsed into distinct (left, right, score) kinds, so a resample is a count vector."""
+    """Rated votes as counts per model pair and result: a resample is a count vector, a fit works on totals.
+
+    Bradley–Terry has no side term, so a pair (first, second) with first < second gathers both
+    seatings; its cells are first won, second won, tie (both-bad is a tie too). Drawing the votes
+    again with replacement gives the cells' counts a multinomial law: the bootstrap draws that.
+    """
 
     def __init__(self, rated: list[Vote]):
-        self.models = sorted({model for vote in rated for model in (vote.model_left, vote.model_right)})
+        self.kinds = Counter((vote.model_left, vote.model_right, vote.outcome) for vote in rated)
+        self.models = sorted({model for left, right, _ in self.kinds for model in (left, right)})
         index = {model: i for i, model in enumerate(self.models)}
-        triples = np.array(
-            [(index[v.model_left], index[v.model_right], _LEFT_SCORE[v.outcome]) for v in rated]
-        ).reshape(-1, 3)
-        kinds, self.kind_of_vote = np.unique(triples, axis=0, return_inverse=True)
-        self.left = kinds[:, 0].astype(int)
-        self.right = kinds[:, 1].astype(int)
-        self.score = kinds[:, 2]
-        self.counts = np.bincount(self.kind_of_vote, minlength=len(kinds))
+        pairs = sorted({tuple(sorted((index[left], index[right]))) for left, right, _ in self.kinds})
+        pair_of = {pair: p for p, pair in enumerate(pairs)}
+        self.first, self.second = np.array(pairs, dtype=int).reshape(-1, 2).T
+        self.counts = np.zeros(3 * len(pairs))  # cell 3p + (0 first won, 1 second won, 2 tie)
+        for (left, right, outcome), n in self.kinds.items():
+            i, j = index[left], index[right]
+            winner = {Outcome.LEFT: i, Outcome.RIGHT: j}.get(outcome)
+            cell = 2 if winner is None else int(winner != min(i, j))
+            self.counts[3 * pair_of[min(i, j), max(i, j)] + cell] += n
 
-    def ratings(self, counts: np.ndarray) -> np.ndarray:
-        """Ratings for one weighting of the kinds; NaN for a model that took part in none."""
-        strengths = _fit(self.left, self.right, self.score, counts, len(self.models))
-        present = np.zeros(len(self.models), bool)
-        present[self.left[counts > 0]] = present[self.right[counts > 0]] = True
-        centred = strengths - strengths[present].mean()
-        return np.where(present, MEAN_RATING + SCALE * centred, np.nan)
+    def ratings(self, counts: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Ratings for each row of cell counts, fitted from `start`; NaN for a model a row has no vote of."""
+        cells = counts.reshape(len(counts), -1, 3)
+        played = cells.sum(axis=2)
+        won = cells[:, :, 0] + 0.5 * cells[:, :, 2]
+        strengths = _fit(self.first, self.second, won, played, start)
+        present = played @ np.abs(_incidence(self.first, self.second, len(self.models))) > 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a row without any vote has no mean
+            centre = np.nanmean(np.where(present, strengths, np.nan), axis=1, keepdims=True)
+        return np.where(present, MEAN_RATING + SCALE * (strengths - centre), np.nan)
 
-    def resample(self, rng: np.random.Generator) -> np.ndarray:
-        """Kind counts of one bootstrap resample of the votes, drawn with replacement."""
-        n = len(self.kind_of_vote)
-        return np.bincount(self.kind_of_vote[rng.integers(0, n, n)], minlength=len(self.counts))
+    def resamples(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Cell counts of `size` bootstrap resamples of the votes, drawn with replacement."""
+        total = self.counts.sum()
+        return rng.multinomial(int(total), self.counts / total, size=size).astype(float)
+
+    def tallies(self) -> dict[str, dict[str, int]]:
+        """Wins, losses, ties (both-bad included), both-bad and votes of each model."""
+        tallies = defaultdict(Counter)
+        for (left, right, outcome), n in self.kinds.items():
+            for model, won, lost in ((left, Outcome.LEFT, Outcome.RIGHT), (right, Outcome.RIGHT, Outcome.LEFT)):
+                tally = tallies[model]
+                tally["votes"] += n
+                tally["wins"] += n * (outcome is won)
+                tally["losses"] += n * (outcome is lost)
+                tally["ties"] += n * (outcome in (Outcome.TIE, Outcome.BOTH_BAD))
+                tally["both_bad"] += n * (outcome is Outcome.BOTH_BAD)
+        keys = ("wins", "losses", "ties", "both_bad", "votes")
+        return {model: {key: tally[key] for key in keys} for model, tally in tallies.items()}
 
 
-def _fit(left, right, score, counts, n_models: int) -> np.ndarray:
-    """Natural-log strengths maximising the Bradley–Terry likelihood (ties are half a win each)."""
+def _incidence(first: np.ndarray, second: np.ndarray, n_models: int) -> np.ndarray:
+    """Pairs × models: +1 at each pair's first model, -1 at its second."""
+    signed = np.zeros((len(first), n_models))
+    signed[np.arange(len(first)), first] = 1.0
+    signed[np.arange(len(first)), second] = -1.0
+    return signed
 
-    def loss(theta):
-        diff = theta[left] - theta[right]
-        # -log sigmoid(x) = logaddexp(0, -x), stable for large |x|
-        nll = counts * (score * np.logaddexp(0, -diff) + (1 - score) * np.logaddexp(0, diff))
-        return nll.sum() + 0.5 * _RIDGE * theta @ theta
 
-    def gradient(theta):
-        residual = counts * (_sigmoid(theta[left] - theta[right]) - score)
-        n = len(theta)
-        return np.bincount(left, residual, n) - np.bincount(right, residual, n) + _RIDGE * theta
+def _fit(first, second, won, played, start: np.ndarray) -> np.ndarray:
+    """Natural-log strengths maximising the Bradley–Terry likelihood (ties are half a win each), a row per row
+    of pair totals (`won` by the first model, `played`): Newton's method on every row at once, steps damped."""
+    signed = _incidence(first, second, start.shape[1])
+    theta = start.astype(float)
+    active = np.arange(len(theta))
+    for _ in range(_MAX_NEWTON_STEPS):
+        rows = (signed, won[active], played[active], theta[active])
+        step = _newton_step(first, second, *rows)
+        theta[active] += _damped(*rows, step)
+        active = active[np.abs(step).max(axis=1) > _STEP_DONE]
+        if not len(active):
+            return theta
+    raise ArithmeticError(f"the Bradley–Terry fit did not converge in {_MAX_NEWTON_STEPS} Newton steps")
 
-    from scipy import optimize
 
-    result = optimize.minimize(
-        loss, np.zeros(n_models), jac=gradient, method="L-BFGS-B", options={"gtol": 1e-9, "ftol": 1e-14}
-    )
-    return result.x
+def _newton_step(first, second, signed, won, played, theta) -> np.ndarray:
+    """Each row's Newton step: minus the gradient through the inverse Hessian."""
+    n_rows, n_models = theta.shape
+    p = _sigmoid(theta @ signed.T)
+    gradient = (played * p - won) @ signed + _RIDGE * theta
+    weight = played * p * (1 - p)
+    hessian = np.zeros((n_rows, n_models * n_models))
+    hessian[:, first * n_models + second] = -weight  # each pair once: no two pairs write the same cell
+    hessian[:, second * n_models + first] = -weight
+    hessian = hessian.reshape(n_rows, n_models, n_models)
+    diagonal = np.arange(n_models)
+    hessian[:, diagonal, diagonal] = weight @ np.abs(signed) + _RIDGE
+    # The likelihood ignores a shift of every strength, so only the 1e-6 ridge made the Hessian invertible:
+    # a constant in every cell conditions it and leaves the step unchanged where the gradient sums to zero.
+    hessian += 1.0 / n_models
+    return -np.linalg.solve(hessian, gradient[:, :, None])[:, :, 0]
+
+
+def _damped(signed, won, played, theta, step) -> np.ndarray:
+    """`step`, halved for each row until that row's loss does not rise: a full Newton step can overshoot."""
+    scale = np.ones(len(theta))
+    before = _loss(signed, won, played, theta)
+    for _ in range(_MAX_HALVINGS):
+        after = _loss(signed, won, played, theta + scale[:, None] * step)
+        worse = after > before + _LOSS_SLACK * np.abs(before)
+        if not worse.any():
+            break
+        scale[worse] /= 2
+    return scale[:, None] * step
+
+
+def _loss(signed, won, played, theta) -> np.ndarray:
+    """Each row's negative log-likelihood plus the ridge."""
+    diff = theta @ signed.T
+    # -log sigmoid(x) = logaddexp(0, -x), stable for large |x|
+    nll = won * np.logaddexp(0, -diff) + (played - won) * np.logaddexp(0, diff)
+    return nll.sum(axis=1) + 0.5 * _RIDGE * (theta * theta).sum(axis=1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -153,42 +235,33 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1 + np.tanh(0.5 * x))
 
 
-def _rows(rated: list[Vote], bootstrap_rounds: int, seed: int) -> tuple[Row, ...]:
+def _rows(rated: list[Vote], bootstrap_rounds: int, seed: int, should_stop: Callable[[], bool]) -> tuple[Row, ...]:
     """Standings best first, with percentile bootstrap intervals over resampled votes."""
     if not rated:
         return ()
     battles = _Battles(rated)
-    point = battles.ratings(battles.counts)
+    centred = battles.ratings(battles.counts[None], np.zeros((1, len(battles.models))))
+    point = centred[0]
+    # Each resample starts from the full data's fit, a few Newton steps from its own.
+    start = (point - MEAN_RATING) / SCALE
     rng = np.random.default_rng(seed)
-    samples = np.array([battles.ratings(battles.resample(rng)) for _ in range(bootstrap_rounds)])
+    blocks = []
+    for done in range(0, bootstrap_rounds, _BOOTSTRAP_BLOCK):
+        if should_stop():
+            raise Cancelled(f"stopped after {done} of {bootstrap_rounds} bootstrap resamples")
+        size = min(_BOOTSTRAP_BLOCK, bootstrap_rounds - done)
+        blocks.append(battles.ratings(battles.resamples(rng, size), np.tile(start, (size, 1))))
+    samples = np.concatenate(blocks)
     with warnings.catch_warnings():
         # A model missing from every resample (only with very few rounds) gets a NaN interval.
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(samples, [2.5, 97.5], axis=0)
-    tallies = _tallies(rated)
+    tallies = battles.tallies()
     rows = [
         Row(model, float(rating), float(lo), float(hi), **tallies[model])
         for model, rating, lo, hi in zip(battles.models, point, low, high)
     ]
     return tuple(sorted(rows, key=lambda row: (-row.rating, row.model)))
-
-
-def _tallies(rated: list[Vote]) -> dict[str, dict[str, int]]:
-    """Wins, losses, ties (both-bad included), both-bad and votes of each model."""
-    tallies = defaultdict(Counter)
-    for vote in rated:
-        for model, won, lost in (
-            (vote.model_left, Outcome.LEFT, Outcome.RIGHT),
-            (vote.model_right, Outcome.RIGHT, Outcome.LEFT),
-        ):
-            tally = tallies[model]
-            tally["votes"] += 1
-            tally["wins"] += vote.outcome is won
-            tally["losses"] += vote.outcome is lost
-            tally["ties"] += vote.outcome in (Outcome.TIE, Outcome.BOTH_BAD)
-            tally["both_bad"] += vote.outcome is Outcome.BOTH_BAD
-    keys = ("wins", "losses", "ties", "both_bad", "votes")
-    return {model: {key: tally[key] for key in keys} for model, tally in tallies.items()}
 
 
 def votes_to_separate(rows: tuple[Row, ...], rated: list[Vote]) -> int | None:

@@ -194,8 +194,8 @@ class Store:
 
     def votes(self) -> list[Vote]:
         """Every vote, oldest first."""
-        rows = self._db.execute(f"SELECT {', '.join(_VOTE_COLUMNS)} FROM votes ORDER BY id").fetchall()
-        return [self._vote(row) for row in rows]
+        # Row by row, not fetchall: freeing 100,000 rows at once held Python's lock (and a GUI waiting on it) 20 ms.
+        return [self._vote(row) for row in self._db.execute(f"SELECT {', '.join(_VOTE_COLUMNS)} FROM votes ORDER BY id")]
 
     def counts(self) -> tuple[int, int]:
         """(rounds, votes) committed, without reading them."""

@@ -42,6 +42,7 @@ from gui.core.cpu import weights_text
 from gui.core.engine import model_defaults
 from gui.core.identity import environment
 from gui.core.params import LoadParams, SamplingParams
+from gui.core.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "build" / "bench.json"
@@ -71,8 +72,19 @@ TARGETS = {
     "append_cost_ratio": (None, 1.5),
     "remote_decode_ratio": (0.98, None),
     "remote_ttft_overhead_ms": (None, 5.0),
+    "leaderboard_s_100k": (None, 1.0),
+    "ui_stall_ms.leaderboard_100k": (None, 16.0),
 }
 REMOTE_TOKENS = 64
+LEADERBOARD_REPS = 3  # the best one counts
+
+
+def large_votes() -> list:
+    """100,000 seeded votes over 20 models, as the leaderboard's tests make them."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from seeded_votes import LARGE, seeded_votes
+
+    return seeded_votes(*LARGE)
 
 
 def label(path: Path) -> str:
@@ -292,6 +304,65 @@ def ui_stall_ms() -> tuple[dict, dict]:
     return figure, details
 
 
+def leaderboard_s_100k(votes: list) -> tuple[float, dict]:
+    """Seconds to compute the leaderboard of 100,000 votes over 20 models, 1,000 bootstrap resamples; best of 3.
+
+    From the votes in memory (the fit, the bootstrap, tallies and rater checks); reading them from the store
+    is timed apart, since it is the same before and after any change to the statistics.
+    """
+    from gui.core.leaderboard import compute_leaderboard
+
+    compute_leaderboard(votes[:100], bootstrap_rounds=1)  # imports scipy and statsmodels, once an app's life
+    runs = []
+    for _ in range(LEADERBOARD_REPS):
+        started = time.perf_counter()
+        board = compute_leaderboard(votes, bootstrap_rounds=1000)
+        runs.append(time.perf_counter() - started)
+    store = Store(Path(tempfile.mkdtemp(prefix="gguf-arena-bench-")) / "results.sqlite")
+    try:
+        store.add_votes(votes)
+        started = time.perf_counter()
+        store.votes()
+        read_s = time.perf_counter() - started
+    finally:
+        store.close()
+    return min(runs), {"runs_s": runs, "store_read_s": read_s, "votes": len(votes), "models": len(board.rows),
+                       "resamples": 1000}
+
+
+def leaderboard_stall_ms(votes: list) -> tuple[float, dict]:
+    """Lateness of a 5 ms GUI-thread timer while Results › Leaderboard is computed and shown from a store of
+    100,000 votes (the window already built once: its first opening imports matplotlib, as Design note 1 says)."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.controllers.results import Results
+    from gui.widgets.main_window import MainWindow
+
+    folder = Path(tempfile.mkdtemp(prefix="gguf-arena-bench-"))
+    store = Store(folder / "results.sqlite")
+    store.add_votes(votes)
+    window = MainWindow()
+    results = Results(window, None, store, folder)
+    results.leaderboard.show()
+    QApplication.processEvents()
+    gc.freeze()  # as gui.app.run_app does once the window and the arena are built
+    probe = StallProbe()
+    try:
+        probe.start()
+        started = time.perf_counter()
+        run(results.show_leaderboard())
+        QApplication.processEvents()  # the table and the chart painted
+        shown_s = time.perf_counter() - started
+        late = probe.take()
+    finally:
+        probe.stop()
+        results.leaderboard.close()
+        window.close()
+        store.close()
+    return max(late), {"ticks": len(late), "p99": percentile(late, 99), "top5": sorted(late)[-5:],
+                       "shown_s": shown_s, "rows": results.leaderboard.standings.rowCount()}
+
+
 def startup_ratio() -> tuple[float, dict]:
     """Median time from before the first import to the first paint: the app's window ÷ a bare QMainWindow.
 
@@ -381,7 +452,7 @@ def print_table(results: dict) -> None:
     rows = []
     for key in ("decode_ratio_vs_bare", "reported_vs_counters", "parallel_efficiency", "ui_stall_ms",
                 "startup_ratio", "rss_mb_no_models", "append_cost_ratio", "remote_decode_ratio",
-                "remote_ttft_overhead_ms"):
+                "remote_ttft_overhead_ms", "leaderboard_s_100k", "ui_stall_ms.leaderboard_100k"):
         value = results.get(key)
         items = value.items() if isinstance(value, dict) else [(None, value)]
         for sub, figure in items:
@@ -448,6 +519,9 @@ def main() -> int:
         for side in sides:
             side.shutdown()  # stop, free the model on its own thread, end the thread
     measure(results, "ui_stall_ms", ui_stall_ms)
+    votes = large_votes()
+    measure(results, "leaderboard_s_100k", leaderboard_s_100k, votes)
+    measure(results, "ui_stall_ms.leaderboard_100k", leaderboard_stall_ms, votes)
     measure(results, "startup_ratio", startup_ratio)
     measure(results, "rss_mb_no_models", rss_mb_no_models, results["details"]["startup_ratio"])
     measure(results, "append_cost_ratio", append_cost_ratio)
