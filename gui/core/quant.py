@@ -84,13 +84,14 @@ def read_text(path: str | os.PathLike) -> str:
     if not raw.strip():
         raise TextRefused(f"'{p.name}' is empty{' but for white space' if raw else ''}: there is nothing to score. "
                           "Give a text of a few thousand words.")
+    if b"\0" in raw:
+        raise TextRefused(f"'{p.name}' holds NUL bytes (the first at byte {raw.index(0):,}), so it is binary, not "
+                          "text. Give a plain-text (UTF-8) file.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise TextRefused(f"'{p.name}' is not UTF-8 text (byte {error.start:,} cannot be read as UTF-8; it looks "
-                          "binary). Give a plain-text file, or save it as UTF-8 first.") from None
-    if "\0" in text:
-        raise TextRefused(f"'{p.name}' holds NUL bytes, so it is binary, not text. Give a plain-text (UTF-8) file.")
+        raise TextRefused(f"'{p.name}' is not UTF-8 text (byte {error.start:,} cannot be read as UTF-8): it may be "
+                          "binary, or text in another encoding. Give a plain-text file saved as UTF-8.") from None
     return text.removesuffix("\n")
 
 

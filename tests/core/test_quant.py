@@ -66,8 +66,8 @@ def test_text_files_are_read_as_llama_cpp_reads_them(tmp_path):
 @pytest.mark.parametrize(("content", "expected"), [
     (b"", "'t.txt' is empty: there is nothing to score"),
     (b" \n\n", "'t.txt' is empty but for white space"),
-    (b"GGUF\x03\x00\x00\x00\xff\xfe", "'t.txt' is not UTF-8 text (byte 8 cannot be read as UTF-8; it looks binary)"),
-    (b"text\x00more", "'t.txt' holds NUL bytes, so it is binary"),
+    (b"GGUF\x03\x00\x00\x00\xff\xfe", "'t.txt' holds NUL bytes (the first at byte 5), so it is binary"),
+    ("café au lait".encode("latin-1"), "'t.txt' is not UTF-8 text (byte 3 cannot be read as UTF-8): it may be binary"),
 ])
 def test_unusable_texts_are_refused_saying_why(tmp_path, content, expected):
     text = tmp_path / "t.txt"

@@ -12,20 +12,6 @@ CTX = 128  # small chunks: the figures' definitions do not depend on the size, t
 
 
 @pytest.fixture(scope="session")
-def requantized(default_pair, tmp_path_factory) -> str:
-    """SmolLM2 Q4_1 requantized to Q2_K by llama.cpp (rows of 576 fall back to Q4_0/Q3_K): a lower quant of one model."""
-    import llama_cpp
-
-    out = tmp_path_factory.mktemp("quant") / "SmolLM2-135M-Instruct.Q2_K.gguf"
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q2_K
-    params.allow_requantize = True
-    params.nthread = 2
-    assert llama_cpp.llama_model_quantize(default_pair[0].encode(), str(out).encode(), params) == 0
-    return str(out)
-
-
-@pytest.fixture(scope="session")
 def text() -> str:
     return read_text(SAMPLE_TEXT)
 
