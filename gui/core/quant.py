@@ -164,13 +164,9 @@ class Divergence:
 
     def to_json(self) -> dict:
         """The run as plain JSON types (per-token values left out)."""
-        model = lambda card: {  # noqa: E731 - two uses, both here
-            "path": card.path, "name": card.name, "quantization": card.quantization,
-            "file_size": card.file_size, "bits_per_weight": card.bits_per_weight,
-        }
         figures = self.figures
         out = {
-            "base": model(self.pair.base), "other": model(self.pair.other),
+            "base": _card_json(self.pair.base), "other": _card_json(self.pair.other),
             "n_ctx": self.n_ctx, "text_tokens": self.text_tokens, "chunks_planned": self.chunks_planned,
             "chunks_done": self.chunks_done, "cancelled": self.cancelled, "figures": None,
         }
@@ -184,6 +180,12 @@ class Divergence:
                 "rms_dp": vars(figures.rms_dp),
             }
         return out
+
+
+def _card_json(card: ModelCard) -> dict:
+    """What the JSON says of one file."""
+    return {"path": card.path, "name": card.name, "quantization": card.quantization, "file_size": card.file_size,
+            "bits_per_weight": card.bits_per_weight}
 
 
 def _mean(values: np.ndarray) -> Estimate:
