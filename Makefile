@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv models llama-server run test bench soak package clean screenshots
+.PHONY: venv models llama-server llama-perplexity run test bench soak package clean screenshots
 
 venv: $(VENV)/.installed
 
@@ -24,8 +24,16 @@ models: venv
 LLAMA_CPP_PYTHON := $(shell sed -n 's/^ *"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml)
 TOOLS := $(HOME)/.cache/gguf-arena/llama.cpp-$(LLAMA_CPP_PYTHON)
 LLAMA_SERVER := $(TOOLS)/build/bin/llama-server
+LLAMA_PERPLEXITY := $(TOOLS)/build/bin/llama-perplexity
 
 llama-server: $(LLAMA_SERVER)
+
+# llama.cpp's perplexity tool, the reference the quantization figures are tested against (python -m gui quant);
+# built in the same tree as llama-server, after it (the libraries are shared, so it takes seconds more).
+llama-perplexity: $(LLAMA_PERPLEXITY)
+
+$(LLAMA_PERPLEXITY): | $(LLAMA_SERVER)
+	cmake --build $(TOOLS)/build --target llama-perplexity -j$$(nproc)
 
 $(LLAMA_SERVER): | $(VENV)/.installed
 	rm -rf $(TOOLS)
@@ -40,8 +48,8 @@ $(LLAMA_SERVER): | $(VENV)/.installed
 run: venv models
 	$(PY) -m gui
 
-test: venv models llama-server
-	GGUF_ARENA_LLAMA_SERVER=$(LLAMA_SERVER) QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+test: venv models llama-server llama-perplexity
+	GGUF_ARENA_LLAMA_SERVER=$(LLAMA_SERVER) GGUF_ARENA_LLAMA_PERPLEXITY=$(LLAMA_PERPLEXITY) QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: venv models
 	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/run_bench.py

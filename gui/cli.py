@@ -8,6 +8,7 @@ from pathlib import Path
 from gui.app import has_display, keep_caches_in, missing_display_libraries, run_app, setup_logging
 from gui.commands.fit import add_fit_parser
 from gui.commands.load import add_load_parser
+from gui.commands.quant import add_quant_parser
 from gui.core import crash
 from gui.core.default_models import FetchError, fetch_default_models
 from gui.core.params import PARALLEL, SEQUENTIAL, LoadParams, SamplingParams
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_batch_parser(commands)
     add_load_parser(commands)
     add_fit_parser(commands)
+    add_quant_parser(commands)
     from gui.commands.screenshots import add_screenshots_parser
 
     add_screenshots_parser(commands)
@@ -165,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         from gui.commands.fit import run_fit_command
 
         return run_fit_command(args)
+    if args.command == "quant":
+        from gui.commands.quant import run_quant_command
+
+        setup_logging(data_dir(getattr(args, "data_dir", None)))  # llama.cpp's lines go to the log file
+        return run_quant_command(args)
     if args.command == "load":
         from gui.commands.load import run_load_command
 

@@ -159,6 +159,20 @@ def default_pair() -> tuple[str, str]:
     return str(SMOLLM2), str(GEMMA3)
 
 
+@pytest.fixture(scope="session")
+def requantized(default_pair, tmp_path_factory) -> str:
+    """SmolLM2 Q4_1 requantized to Q2_K by llama.cpp (rows of 576 fall back to Q4_0/Q3_K): a lower quant of one model."""
+    import llama_cpp
+
+    out = tmp_path_factory.mktemp("quant") / "SmolLM2-135M-Instruct.Q2_K.gguf"
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q2_K
+    params.allow_requantize = True
+    params.nthread = 2
+    assert llama_cpp.llama_model_quantize(default_pair[0].encode(), str(out).encode(), params) == 0
+    return str(out)
+
+
 @pytest.fixture
 def make_arena(qtbot, event_loop, tmp_path):
     """Arenas, each on a window and a results store of its own; shut down after the test."""

@@ -14,14 +14,16 @@ TINY_PARAMETERS = 8 * 16 + 16 * 16 + 16
 
 
 def write_gguf(
-    path: Path, *, file_type: int | None = None, alignment: int | None = None, **strings: str
+    path: Path, *, file_type: int | None = None, alignment: int | None = None, tokens: list[str] | None = TOKENS,
+    **strings: str,
 ) -> Path:
-    """Write a tiny llama-arch GGUF: three small F32 tensors, a vocabulary, a chat template."""
+    """Write a tiny llama-arch GGUF: three small F32 tensors, a vocabulary (`tokens`; None: none), a chat template."""
     w = gguf.GGUFWriter(path, "llama")
     w.add_name("Tiny Test")
     w.add_context_length(2048)
     w.add_chat_template(TEMPLATE)
-    w.add_token_list(TOKENS)
+    if tokens is not None:
+        w.add_token_list(tokens)
     if file_type is not None:
         w.add_file_type(file_type)
     if alignment is not None:

@@ -9,8 +9,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.chat import (
@@ -27,6 +28,9 @@ from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger("gui.llama")
 
@@ -437,6 +441,71 @@ class LlamaEngine:
             counter_eval_s=counters.t_eval_ms / 1000,
             tail=tail,
         )
+
+    def scoring_tokens(self, text: str) -> tuple[list[int], int | None]:
+        """The text's tokens as llama.cpp's perplexity tool makes them, and the BOS every chunk starts with.
+
+        BOS first where the model adds one (None: it adds none); special tokens in the text are read as
+        plain text, since the text is data, not a chat.
+        """
+        import llama_cpp
+
+        llm = self._model()
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        add_bos = llama_cpp.llama_vocab_get_add_bos(llama_cpp.llama_model_get_vocab(llm.model))
+        return tokens, (llm.token_bos() if add_bos else None)
+
+    def chunk_log_probs(self, tokens: list[int], first: int, block_rows: int) -> Iterator["np.ndarray"]:
+        """Evaluate `tokens` from an empty cache; yield the log-softmax (float64) of the rows at positions
+        `first` to len-2, each predicting the token after it, `block_rows` rows at a time, in order.
+
+        Only those rows' logits are asked of llama.cpp, and they are read where llama.cpp keeps them: a
+        whole chunk's rows over Gemma's 262,144-token vocabulary would be half a gigabyte in float64. The
+        decode is split at the context's batch size, each piece's rows yielded before the next overwrites them.
+        """
+        import llama_cpp
+        import numpy as np
+
+        llm = self._model()
+        n_vocab, n_batch, ctx = llm.n_vocab(), llm.n_batch, llm.ctx
+        if len(tokens) > llm.n_ctx():
+            raise EngineError(f"A chunk of {len(tokens)} tokens does not fit this context of {llm.n_ctx()}.")
+        llm.reset()  # llama-cpp-python's own record of the cached tokens no longer holds
+        memory = llama_cpp.llama_get_memory(ctx)
+        llama_cpp.llama_memory_clear(memory, True)
+        batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        try:
+            for start in range(0, len(tokens), n_batch):
+                piece = tokens[start : start + n_batch]
+                outputs = 0
+                for i, token in enumerate(piece):
+                    position = start + i
+                    wanted = first <= position < len(tokens) - 1
+                    batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, position, 1
+                    batch.seq_id[i][0] = 0
+                    batch.logits[i] = wanted
+                    outputs += wanted
+                batch.n_tokens = len(piece)
+                status = llama_cpp.llama_decode(ctx, batch)
+                if status != 0:
+                    raise EngineError(f"llama.cpp could not evaluate the text (llama_decode returned {status}).")
+                if not outputs:
+                    continue
+                rows = np.ctypeslib.as_array(llama_cpp.llama_get_logits(ctx), shape=(outputs, n_vocab))
+                for at in range(0, outputs, block_rows):
+                    block = rows[at : at + block_rows].astype(np.float64)
+                    block -= block.max(axis=1, keepdims=True)
+                    block -= np.log(np.exp(block).sum(axis=1, keepdims=True))
+                    yield block
+        finally:
+            llama_cpp.llama_batch_free(batch)
+            llama_cpp.llama_memory_clear(memory, True)
+
+    def _model(self):
+        """The loaded Llama, or EngineError saying to load one."""
+        if self._llm is None:
+            raise EngineError("No model is loaded on this side: pick a GGUF file first.")
+        return self._llm
 
     def close(self) -> None:
         """Free the model; call it on the owning thread."""

@@ -1,6 +1,7 @@
 """Read what a GGUF file is from its header, checking every number against the file size first."""
 
 import errno
+import hashlib
 import mmap
 import os
 import stat
@@ -86,9 +87,23 @@ class ModelCard:
     weights: WeightBytes | None = None  # None where the card was not read from a tensor table
 
     @property
+    def bits_per_weight(self) -> float | None:
+        """Weight bits per parameter, from the tensor types in the header (None without a tensor table)."""
+        return self.weights.total * 8 / self.parameter_count if self.weights and self.parameter_count else None
+
+    @property
     def has_chat_template(self) -> bool:
         """Whether the file brings its own chat template (llama-cpp-python's fallback is often wrong)."""
         return bool(self.chat_template)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A model's vocabulary as its header stores it: how many tokens, a digest of them all, the tokenizer's kind."""
+
+    size: int
+    digest: str  # sha256 of the token strings as stored, lengths included: equal digests, equal tokens
+    tokenizer: str | None  # tokenizer.ggml.model: gpt2, llama, …
 
 
 class GGUFFileError(Exception):
@@ -108,6 +123,7 @@ class _Reader:
         self.pos = 0
         self.path = path
         self.header_only = header_only  # the tensor data may be missing: sizes are not held to the file's
+        self.arrays: dict[str, tuple[int, int]] = {}  # where each array's items lie: (first byte, end)
 
     def fail(self, text: str) -> GGUFFileError:
         """An error about this file; `text` follows the quoted file name."""
@@ -177,10 +193,12 @@ class _Reader:
             raise self.damaged(
                 f"the array '{key}' claims {count:,} items, more than {left:,} bytes could hold"
             )
+        start = self.pos
         if item_type == GGUFValueType.STRING:
             self.skip_strings(count, key)
         else:
             self.pos += count * item_size
+        self.arrays[key] = (start, self.pos)
         return count
 
     def skip_strings(self, count: int, key: str) -> None:
@@ -204,7 +222,16 @@ def read_card(path: str | os.PathLike, header_only: bool = False) -> ModelCard:
     `header_only` accepts a file whose tensor data is missing (metadata and tensor table alone), as
     the fit planner may be given: it cannot be loaded, but its shapes and types say what it would need.
     """
-    p = Path(path)
+    return _read(Path(path), header_only, _parse)
+
+
+def read_vocabulary(path: str | os.PathLike) -> Vocabulary:
+    """A GGUF file's vocabulary from its header (the tensor data is not read), or raise GGUFFileError."""
+    return _read(Path(path), True, _vocabulary)
+
+
+def _read(p: Path, header_only: bool, parse):
+    """`parse` over the bytes of file `p`, with every way of not being a readable file said in plain words."""
     try:
         st = p.stat()
         if stat.S_ISDIR(st.st_mode):
@@ -218,7 +245,7 @@ def read_card(path: str | os.PathLike, header_only: bool = False) -> ModelCard:
                 # mmap refuses empty files, and there is nothing to check anyway.
                 raise _error(p, "is empty (0 bytes). Download it again or pick another file.")
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return _parse(_Reader(mm, size, p, header_only))
+                return parse(_Reader(mm, size, p, header_only))
     except FileNotFoundError:
         if p.is_symlink():
             raise _error(
@@ -281,6 +308,21 @@ def _parse(r: _Reader) -> ModelCard:
         chat_template=_value(metadata, "tokenizer.chat_template", {GGUFValueType.STRING}),
         shape=_shape(metadata, architecture),
         weights=_weight_bytes(tensors),
+    )
+
+
+def _vocabulary(r: _Reader) -> Vocabulary:
+    """The vocabulary read from the metadata: the token strings' bytes hashed as they lie in the file."""
+    _, n_kv = _read_header(r)
+    metadata = _read_metadata(r, n_kv)
+    size = _value(metadata, "tokenizer.ggml.tokens", {GGUFValueType.ARRAY})
+    if size is None:
+        raise r.fail("has no vocabulary (tokenizer.ggml.tokens) in its header. Pick a model file with its tokenizer.")
+    start, end = r.arrays["tokenizer.ggml.tokens"]
+    return Vocabulary(
+        size=size,
+        digest=hashlib.sha256(r.buf[start:end]).hexdigest(),
+        tokenizer=_value(metadata, "tokenizer.ggml.model", {GGUFValueType.STRING}),
     )
 
 

@@ -376,3 +376,27 @@ def test_gemma3_card_is_read_fast():
     assert not card.has_chat_template
     assert card.context_length == 32768
     assert card.parameter_count == 268_098_176
+
+
+# --- vocabulary ---------------------------------------------------------------------------------
+
+
+def test_a_vocabulary_is_its_size_and_a_digest_of_its_tokens(tmp_path):
+    from gui.core.gguf_header import read_vocabulary
+
+    same = read_vocabulary(write_gguf(tmp_path / "a.gguf")), read_vocabulary(write_gguf(tmp_path / "b.gguf", foo__bar="x"))
+    assert same[0] == same[1] and same[0].size == len(TOKENS)
+    one_changed = read_vocabulary(write_gguf(tmp_path / "c.gguf", tokens=[*TOKENS[:-1], "▁tha"]))
+    assert one_changed.size == same[0].size and one_changed.digest != same[0].digest
+    with pytest.raises(GGUFFileError, match="has no vocabulary"):
+        read_vocabulary(write_gguf(tmp_path / "none.gguf", tokens=None))
+
+
+def test_the_default_pair_has_two_vocabularies():
+    from gui.core.gguf_header import read_vocabulary
+
+    smollm2 = read_vocabulary(MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    gemma3 = read_vocabulary(MODELS / "gemma-3-270m-q4_k_m.gguf")
+    assert (smollm2.size, smollm2.tokenizer) == (49152, "gpt2")
+    assert (gemma3.size, gemma3.tokenizer) == (262144, "llama")
+    assert read_card(MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf").bits_per_weight == pytest.approx(5.744, abs=0.001)  # Q4_1 layers, a Q8_0 embedding
