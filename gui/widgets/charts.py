@@ -41,6 +41,12 @@ def _group_offsets(groups: int) -> np.ndarray:
     return (np.arange(groups) - (groups - 1) / 2) * width
 
 
+def interval_arms(value: float, low: float, high: float) -> list[list[float]]:
+    """An error bar's two arms for an interval around `value`, never negative: a percentile interval need not
+    hold the point estimate (a skewed or degenerate bootstrap), and matplotlib refuses a negative arm."""
+    return [[max(0.0, value - low)], [max(0.0, high - value)]]
+
+
 def ratings_chart(data: ReportData) -> Figure | None:
     """Each model's rating as a dot with its 95% interval, best at the top."""
     rows = [row for row in data.quality.rows if _finite(row.rating)]
@@ -51,7 +57,7 @@ def ratings_chart(data: ReportData) -> Figure | None:
     axes = figure.add_subplot()
     positions = np.arange(len(rows))[::-1]
     for y, row in zip(positions, rows):
-        spread = [[row.rating - row.ci_low], [row.ci_high - row.rating]] if _finite(row.ci_low, row.ci_high) else None
+        spread = interval_arms(row.rating, row.ci_low, row.ci_high) if _finite(row.ci_low, row.ci_high) else None
         axes.errorbar(row.rating, y, xerr=spread, fmt="o", color=colours[row.model], capsize=4, markersize=6)
         axes.annotate(f"{row.rating:.0f}", (row.rating, y), xytext=(0, 7), textcoords="offset points",
                       ha="center", fontsize=8)
@@ -189,7 +195,7 @@ def tradeoff_chart(data: ReportData) -> Figure | None:
         area = _MAX_AREA * memory / largest if memory else _UNKNOWN_MEMORY_AREA
         axes.scatter(speed.p50, row.rating, s=area, color=colour, alpha=0.45, edgecolors=colour, linewidths=1.5)
         if _finite(row.ci_low, row.ci_high):
-            axes.errorbar(speed.p50, row.rating, yerr=[[row.rating - row.ci_low], [row.ci_high - row.rating]],
+            axes.errorbar(speed.p50, row.rating, yerr=interval_arms(row.rating, row.ci_low, row.ci_high),
                           fmt="none", ecolor=colour, capsize=3, alpha=0.7)
         condition = "" if model.isolated.decode else ", contended"
         size = f"{memory / MIB:.0f} MiB" if memory else "memory unknown"

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.charts import interval_arms
 from gui.widgets.units import DASH
 
 _STANDING_COLUMNS = ("#", "Model", "Rating", "95% CI", "W", "L", "T", "Both bad", "Votes")
@@ -88,7 +89,7 @@ def _draw_ratings(axes, rows: list[dict]) -> None:
     positions = list(range(len(rated)))[::-1]
     for y, row in zip(positions, rated):
         rating, low, high = row["rating"], row.get("ci_low"), row.get("ci_high")
-        error = [[rating - low], [high - rating]] if _known(low) and _known(high) else None
+        error = interval_arms(rating, low, high) if _known(low) and _known(high) else None
         axes.errorbar([rating], [y], xerr=error, fmt="o", color="C0", ecolor="C0", capsize=3, markersize=4)
     axes.set_yticks(positions, [row["model"] for row in rated])
     axes.set_ylim(-0.7, max(len(rated), 1) - 0.3)
