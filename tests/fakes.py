@@ -2,11 +2,13 @@
 
 import threading
 import time
+import zlib
 from pathlib import Path
 
 from gui.core.chat import FormatChoice
 from gui.core.backend import AnswerOutcome, EngineError, LoadedModel
 from gui.core.metrics import StopReason
+from gui.core.parting import TOP_K, Parting
 
 
 def fake_card(path: str = "/models/SmolLM2-135M-Instruct.Q4_1.gguf", **changes):
@@ -24,6 +26,11 @@ def fake_card(path: str = "/models/SmolLM2-135M-Instruct.Q4_1.gguf", **changes):
         chat_template="{% for m in messages %}{{ m.content }}{% endfor %}",
     )
     return ModelCard(**{**fields, **changes})
+
+
+def fake_token_id(piece: str) -> int:
+    """A fake token's id: the same piece, the same id."""
+    return zlib.crc32(piece.encode())
 
 
 class FakeEngine:
@@ -78,8 +85,17 @@ class FakeEngine:
             if count >= sampling.max_tokens:
                 reason = StopReason.MAX_TOKENS
                 break
+        self.given = pieces[:count]
         return AnswerOutcome(reason, prompt_tokens=3, prompt_eval_s=0.001, counter_eval_tokens=count,
-                       counter_eval_s=0.01, tail="")
+                             counter_eval_s=0.01, tail="", token_ids=tuple(map(fake_token_id, self.given)))
+
+    def parting(self, messages, answer_ids, index, k=TOP_K):
+        """Its last answer's piece at `index`, sure of it, then the other pieces of that answer."""
+        self._note("parting", messages, tuple(answer_ids), index)
+        chosen = self.given[index] if index < len(self.given) else ""
+        others = [piece for piece in dict.fromkeys(self.given) if piece != chosen][:k - 1]
+        return Parting(index, "".join(self.given[:index]), chosen, 0.9,
+                       ((chosen, 0.9), *((piece, 0.1 / len(others)) for piece in others)))
 
     def close(self):
         self._note("close")

@@ -65,6 +65,7 @@ class Side(QObject):
     _loadRequested = Signal(int, str, object, object, object)
     _formatRequested = Signal(object)
     _generateRequested = Signal(object)
+    _partingRequested = Signal(int, object, object, int)
     _freeRequested = Signal()
 
     def __init__(self, name: str, engine, parent: QObject | None = None):
@@ -82,17 +83,20 @@ class Side(QObject):
         self._loadRequested.connect(self._worker.load)
         self._formatRequested.connect(self._worker.set_chat_format)
         self._generateRequested.connect(self._worker.generate)
+        self._partingRequested.connect(self._worker.parting)
         self._freeRequested.connect(self._worker.close)
         self._worker.loadProgressed.connect(self._on_load_progressed)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.loadFailed.connect(self._on_load_failed)
         self._worker.formatChanged.connect(self._on_format_changed)
         self._worker.finished.connect(self._on_finished)
+        self._worker.partingFound.connect(self._on_parting_found)
         self._load_id = 0
         self._load_cancel = threading.Event()
         self._answer_id = 0
         self._answer_cancel = threading.Event()
         self._user_text = ""
+        self.last_messages: list[dict] = []  # what the last answer was asked with (core.parting needs them)
         self._keep = True
         self._clock: TokenClock | None = None
         self._last_live = 0.0
@@ -222,7 +226,7 @@ class Side(QObject):
         self._keep = keep
         self._clock = None
         self._last_live = 0.0  # the first token's figures (TTFT) show at once
-        messages = self.conversation.messages(sampling.system_prompt, user_text)
+        messages = self.last_messages = self.conversation.messages(sampling.system_prompt, user_text)
         self._note("answering")
         self.answerStarted.emit(user_text)
         request = GenerateRequest(request_id, messages, sampling, n_threads, contended, self._answer_cancel,
@@ -239,6 +243,19 @@ class Side(QObject):
         future = asyncio.get_running_loop().create_future()
         self._futures[self.ask(user_text, sampling, n_threads, contended, reuse_prefix, keep)] = future
         return await future
+
+    async def parting(self, messages: list[dict], answer_ids: tuple[int, ...], index: int):
+        """This side's token at `index` of its answer `answer_ids` to `messages` and its top candidates there,
+        read on its thread (core.parting.Parting); EngineError where it cannot tell (a served model)."""
+        if self._served_active:
+            raise EngineError("A served model does not tell its candidates for a token.")
+        request_id = next(_request_ids)
+        future = self._futures[request_id] = asyncio.get_running_loop().create_future()
+        self._partingRequested.emit(request_id, messages, answer_ids, index)
+        found = await future
+        if isinstance(found, EngineError):
+            raise found
+        return found
 
     def stop(self) -> None:
         """Stop the answer under way; the worker sees it before its next token."""
@@ -328,6 +345,12 @@ class Side(QObject):
     @Slot(object)
     def _on_format_changed(self, choice) -> None:
         self.formatChanged.emit(choice)
+
+    @Slot(int, object)
+    def _on_parting_found(self, request_id: int, found) -> None:
+        future = self._futures.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result(found)
 
     @Slot(object)
     def _on_finished(self, answer: Answer) -> None:

@@ -150,6 +150,7 @@ class EngineWorker(QObject):
         loadFailed(int, str): the load `request_id` failed; the message says why and what to do.
         formatChanged(FormatChoice): the loaded model answers in this chat format from now on.
         finished(Answer): an answer ended (done, stopped or failed), with its text and figures.
+        partingFound(int, object): the Parting asked for by request `request_id`, or the EngineError why not.
         closed(): the model was freed on this thread.
     """
 
@@ -158,6 +159,7 @@ class EngineWorker(QObject):
     loadFailed = Signal(int, str)
     formatChanged = Signal(object)
     finished = Signal(object)
+    partingFound = Signal(int, object)
     closed = Signal()
 
     def __init__(self, engine, tokens: queue.SimpleQueue):
@@ -221,6 +223,18 @@ class EngineWorker(QObject):
         except Exception as failure:  # noqa: BLE001 - a slot must answer, or the round waits for ever
             error = unexpected_answer_error(self._engine.loaded, failure)
         self.finished.emit(recorder.finish(counters, error, first_after_load))
+
+    @Slot(int, object, object, int)
+    def parting(self, request_id: int, messages: list[dict], answer_ids: tuple[int, ...], index: int) -> None:
+        """The model's token and top candidates where two answers part (after the answers: not timed)."""
+        try:
+            found = self._engine.parting(messages, answer_ids, index)
+        except EngineError as error:
+            found = error
+        except Exception as error:  # noqa: BLE001 - a slot must answer, or the arena waits for ever
+            log.exception("reading the parting failed")
+            found = EngineError(f"Where the answers part could not be read ({error}). {TRACEBACK_HINT}")
+        self.partingFound.emit(request_id, found)
 
     @Slot()
     def close(self) -> None:

@@ -32,6 +32,7 @@ from gui.core.memory import (
     system_memory,
 )
 from gui.core.pace import WHOLE_AT_END, BlindPace, Shown
+from gui.core.parting import first_difference, parting_note
 from gui.core.params import MEASURE
 from gui.core.paths import list_models, models_dir
 from gui.core.records import ShownAnswer, answer_metrics, round_record, stats_dict, vote_on
@@ -82,6 +83,7 @@ class Arena(QObject):
         self.batch_running = False  # a batch uses both sides: the chat waits, answers stay hidden
         self._started: set[int] = set()  # sides whose answer in the current round has begun
         self.pace: BlindPace | None = None  # while blind, what the panes may show of the round's answers
+        self.parting_task: asyncio.Task | None = None  # marking where the last round's answers part
         self.environment = environment()
         self._resident: dict[str, int] = {}
         self._loading_needs: dict = {}  # side index -> MemoryEstimate of the model it is loading
@@ -286,10 +288,47 @@ class Arena(QObject):
             self.window.set_busy(False)
         self.turn += 1
         self._record(round_, answers)
+        if self._may_part(answers):
+            asked = [side.last_messages for side in self.sides]  # before the next round asks anew
+            self.parting_task = asyncio.ensure_future(self._show_parting(answers, asked))
         for index, runs in round_.measurements.items():
             if runs:
                 self.pane_of(index).add_note(measure_summary([stats_dict(stats) for stats in runs]))
         return answers
+
+    def _may_part(self, answers) -> bool:
+        """Whether the round's two answers can be walked token by token: both local, whole and greedy."""
+        settings = self.window.settings
+        return (not self.blind and len(answers) == 2
+                and all(a is not None and a.stats.error is None and a.counters and a.counters.token_ids
+                        for a in answers)
+                and all(side.model is not None and side.model.card is not None for side in self.sides)
+                and all(settings.sampling(slot).temperature == 0.0 for slot in (0, 1)))
+
+    async def _show_parting(self, answers, asked: list[list[dict]]) -> None:
+        """With two quantizations of one model answering greedily, mark in both panes where their answers part,
+        with each model's top candidates there (read after the answers, so no figure pays for it)."""
+        from gui.core.quant import QuantError, read_pair
+
+        paths = [side.model.source for side in self.sides]
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._header_reader, lambda: read_pair(*paths))
+        except (QuantError, GGUFFileError):
+            return  # two different models: their tokens are not comparable one by one
+        ids = [answer.counters.token_ids for answer in answers]
+        index = first_difference(*ids)
+        if index is None:
+            for pane in self.window.panes:
+                pane.add_note("Both answers are the same, token for token.")
+            return
+        try:
+            partings = await asyncio.gather(*(side.parting(messages, side_ids, index)
+                                              for side, messages, side_ids in zip(self.sides, asked, ids)))
+        except EngineError as error:
+            log.warning("where the answers part: %s", error)
+            return
+        for index_, parting in enumerate(partings):
+            self.pane_of(index_).add_note(parting_note(parting))
 
     def _record(self, round_: Round, answers) -> None:
         """Commit the round at once; in blind mode, ask for a vote when both sides answered."""

@@ -4,7 +4,7 @@ Controllers, the bridge, the batch runner and the store speak only this. One bac
 model for its whole life on one thread: load, then any number of generate, then close.
 """
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -12,6 +12,7 @@ from gui.core.chat import FormatChoice
 from gui.core.gguf_header import ModelCard
 from gui.core.metrics import LLAMA_COUNTERS, StopReason
 from gui.core.params import LoadParams, SamplingParams
+from gui.core.parting import TOP_K, Parting
 
 
 class EngineError(Exception):
@@ -47,6 +48,7 @@ class AnswerOutcome:
     counter_eval_s: float
     tail: str  # text held back at the end (an incomplete stop string or character), not a token
     counters_source: str | None = LLAMA_COUNTERS  # None: the backend counted nothing (a server that tells none)
+    token_ids: tuple[int, ...] = ()  # the tokens generated, where the backend knows them: where two answers part
 
 
 @runtime_checkable
@@ -65,6 +67,9 @@ class Backend(Protocol):
     def generate(self, messages: list[dict], sampling: SamplingParams, n_threads: int,
                  should_stop: Callable[[], bool], *, reuse_prefix: bool = True) -> Generator[str, None, AnswerOutcome]:
         """Yield the text of each generated token; return how the answer ended. Raises EngineError."""
+
+    def parting(self, messages: list[dict], answer_ids: Sequence[int], index: int, k: int = TOP_K) -> Parting:
+        """Its token at `index` of an answer to `messages` and its top `k` there (core.parting). Raises EngineError."""
 
     def close(self) -> None:
         """Free the model; the backend may load another."""

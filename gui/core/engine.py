@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from gui.core.identity import model_identity
 from gui.core.load_errors import explain_load_failure
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
+from gui.core.parting import TOP_K, Parting
 
 if TYPE_CHECKING:
     import numpy as np
@@ -405,7 +406,7 @@ class LlamaEngine:
         stop_filter = StopStringFilter(stops)
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         reason = StopReason.MAX_TOKENS
-        produced = 0
+        produced: list[int] = []
         for token in llm.generate(
             tokens,
             temp=sampling.temperature,
@@ -417,7 +418,7 @@ class LlamaEngine:
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 reason = StopReason.END_OF_TEXT
                 break
-            produced += 1
+            produced.append(token)
             text = stop_filter.feed(decoder.decode(llm.detokenize([token])))
             yield text
             if stop_filter.hit:
@@ -426,7 +427,7 @@ class LlamaEngine:
             if should_stop():
                 reason = StopReason.STOPPED_BY_USER
                 break
-            if produced >= sampling.max_tokens:
+            if len(produced) >= sampling.max_tokens:
                 break
             if llm.n_tokens + 1 > n_ctx:  # no room left to decode the token just given
                 reason = StopReason.CONTEXT_FULL
@@ -440,7 +441,38 @@ class LlamaEngine:
             counter_eval_tokens=counters.n_eval,
             counter_eval_s=counters.t_eval_ms / 1000,
             tail=tail,
+            token_ids=tuple(produced),
         )
+
+    def parting(self, messages: list[dict], answer_ids: Sequence[int], index: int, k: int = TOP_K) -> Parting:
+        """This model where two answers part: its token at `index` of its answer and its top `k` there.
+
+        The prompt and the answer's first `index` tokens are evaluated again, after the timed answer, so
+        no figure pays for it; the probabilities are the softmax of the raw logits (no sampling settings).
+        """
+        import llama_cpp
+        import numpy as np
+
+        llm = self._model()
+        context = self._prompt_tokens(messages)[0] + list(answer_ids[:index])
+        if len(context) >= llm.n_ctx():
+            raise EngineError(f"The answers part at token {index + 1}, beyond this side's context: "
+                              "raise the context size to see where.")
+        llm.reset()
+        llm.eval(context)
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+        probabilities = np.exp(logits - logits.max(), dtype=np.float64)
+        probabilities /= probabilities.sum()
+        top = np.argpartition(probabilities, -k)[-k:]
+        top = top[np.argsort(probabilities[top])[::-1]]
+        chosen = answer_ids[index] if index < len(answer_ids) else llm.token_eos()  # an answer ended there
+
+        def text(token: int) -> str:
+            return llm.detokenize([int(token)]).decode("utf-8", errors="replace")
+
+        before = llm.detokenize(list(answer_ids[:index])).decode("utf-8", errors="replace")
+        return Parting(index, before, text(chosen) if index < len(answer_ids) else "", float(probabilities[chosen]),
+                       tuple((text(token), float(probabilities[token])) for token in top))
 
     def scoring_tokens(self, text: str) -> tuple[list[int], int | None]:
         """The text's tokens as llama.cpp's perplexity tool makes them, and the BOS every chunk starts with.

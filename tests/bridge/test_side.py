@@ -6,6 +6,7 @@ from fakes import FakeEngine
 from gui.bridge.pump import TokenPump
 from gui.bridge.side import Side
 from gui.bridge.worker import TRACEBACK_HINT
+from gui.core.backend import EngineError
 from gui.core.metrics import StopReason
 from gui.core.params import LoadParams, SamplingParams
 
@@ -61,7 +62,7 @@ def test_load_can_be_cancelled(qtbot, make_side):
 
 
 class BuggyEngine(FakeEngine):
-    """A fake engine with a bug: its load or its answer raises an error that is no EngineError."""
+    """A fake engine with a bug: its load, its answer or its parting raises an error that is no EngineError."""
 
     def __init__(self, broken: str):
         super().__init__([["x", "y"]])
@@ -74,6 +75,9 @@ class BuggyEngine(FakeEngine):
 
     def generate(self, messages, sampling, n_threads, should_stop, *, reuse_prefix=True):
         yield "x"
+        raise RuntimeError("index out of range")
+
+    def parting(self, messages, answer_ids, index, k=5):
         raise RuntimeError("index out of range")
 
 
@@ -197,3 +201,25 @@ def test_a_local_answer_says_where_its_figures_came_from(qtbot, make_side):
         side.ask("Hi", SamplingParams(), 1, False)
     stats = finished.args[0].stats
     assert (stats.decode_source, stats.prompt_source) == ("token timestamps", "llama.cpp counters")
+
+
+def test_the_parting_is_read_on_the_worker_thread_with_the_answers_own_messages(qtbot, make_side, event_loop):
+    engine = FakeEngine([["Par", "is", "."]])
+    side = make_side(engine)
+    load(qtbot, side)
+
+    async def answer_then_part():
+        answer = await side.answer("Capital?", SamplingParams(), n_threads=1, contended=False)
+        return answer, await side.parting(side.last_messages, answer.counters.token_ids, 1)
+
+    answer, parting = event_loop.run_until_complete(answer_then_part())
+    assert (parting.index, parting.before, parting.chosen) == (1, "Par", "is")
+    assert engine.calls[-1] == ("parting", [{"role": "user", "content": "Capital?"}], answer.counters.token_ids, 1)
+    assert len(engine.threads) == 1 and "MainThread" not in engine.threads  # load, answer, parting: one thread
+
+
+def test_a_parting_the_engine_cannot_read_is_an_engine_error(qtbot, make_side, event_loop):
+    side = make_side(BuggyEngine("parting"))
+    load(qtbot, side)
+    with pytest.raises(EngineError, match="Where the answers part could not be read"):
+        event_loop.run_until_complete(side.parting([{"role": "user", "content": "hi"}], (1, 2), 0))

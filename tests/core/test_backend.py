@@ -12,7 +12,7 @@ from gui.core.engine import LlamaEngine
 @pytest.mark.parametrize("backend", [LlamaEngine(), FakeEngine()], ids=["llama", "fake"])
 def test_speaks_the_protocol_with_its_signatures(backend):
     assert isinstance(backend, Backend)
-    for name in ("load", "set_chat_format", "generate", "close"):
+    for name in ("load", "set_chat_format", "generate", "parting", "close"):
         expected = list(inspect.signature(getattr(Backend, name)).parameters)[1:]  # without self
         assert list(inspect.signature(getattr(backend, name)).parameters) == expected, name
 
