@@ -21,6 +21,8 @@ from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, w
 
 HIDDEN = "(hidden until the vote)"
 _RELEASE_SLICE = 5000  # votes freed at once: about 2 ms of holding Python's lock
+# Pillow compresses a PNG holding Python's lock, one output block a call: its 64 KiB blocks took 20 ms each.
+_PNG_BLOCK = 8192
 
 
 class LatestOnly:
@@ -94,6 +96,7 @@ class Results(QObject):
 
         view = _kept(ChartsWindow())
         view.saveReportRequested.connect(self.save_report)
+        view.cancelRequested.connect(self._on_cancel_charts)
         return view
 
     @cached_property
@@ -111,6 +114,11 @@ class Results(QObject):
 
     @cached_property
     def _board_job(self) -> LatestOnly:
+        return LatestOnly(self._worker)
+
+    @cached_property
+    def _charts_job(self) -> LatestOnly:
+        # The charts window's work, charts or a report: the newest request wins, as the window shows one state.
         return LatestOnly(self._worker)
 
     @cached_property
@@ -170,37 +178,57 @@ class Results(QObject):
         self.leaderboard.show_cancelled()
 
     @Slot()
-    def show_charts(self) -> None:
-        """Ratings, rubric, speed, memory, trade-off and check charts of everything stored."""
-        self.charts.show_data(self._report_data())
-        self.charts.show()
-        self.charts.raise_()
+    def show_charts(self) -> asyncio.Task:
+        """Ratings, rubric, speed, memory, trade-off and check charts of everything stored; drawn on the results
+        thread, the window saying so meanwhile."""
+        return self._start_charts("Drawing the charts", None)
 
     @Slot()
-    def save_report(self) -> Path | None:
-        """Write report.html and the charts as PNG into a new folder under the data directory; say where."""
-        from gui.report.html import default_report_dir, write_report
+    def save_report(self) -> asyncio.Task:
+        """Write report.html and the charts as PNG into a new folder under the data directory on the results
+        thread, the charts window showing the same figures; say where. The task gives the page, or None."""
+        from gui.report.html import default_report_dir
 
-        folder = default_report_dir(self.data)
+        return self._start_charts("Writing the report", default_report_dir(self.data))
+
+    def _start_charts(self, doing: str, report_dir: Path | None) -> asyncio.Task:
+        """Show the charts window saying what it is doing, and start doing it."""
+        rounds, votes = self.store.counts()
+        self.charts.show_busy(f"{doing} from {rounds:,} rounds and {votes:,} votes…")
+        self.charts.show()
+        self.charts.raise_()
+        return asyncio.ensure_future(self._draw_charts(report_dir))
+
+    async def _draw_charts(self, report_dir: Path | None) -> Path | None:
+        """Draw the charts (and write the report into `report_dir`, if given) on the results thread and show
+        them, unless a newer request or Cancel came first."""
+        job = partial(chart_figures, self.store.path, self._include_leaks, self.charts.devicePixelRatioF(),
+                      report_dir)
         try:
-            page = write_report(self._report_data(), folder)
-        except OSError as error:
-            QMessageBox.warning(
-                self.charts,
-                "Save report",
-                f"Could not write the report to {error.filename or folder}: {error.strerror or error}. "
-                f"Free some disk space or make {self.data} writable, then save the report again.",
-            )
+            done = await self._charts_job.run(job)
+        except StoreError as error:
+            self.charts.show_error(str(error))
             return None
-        self.window.show_status(f"Report saved: {page} (charts as PNG in {page.parent / 'charts'}).")
-        QMessageBox.information(self.charts, "Save report", f"Report saved:\n{page}")
+        except OSError as error:
+            message = (f"Could not write the report to {error.filename or report_dir}: {error.strerror or error}. "
+                       f"Free some disk space or make {self.data} writable, then save the report again.")
+            self.charts.show_error(message)
+            QMessageBox.warning(self.charts, "Save report", message)
+            return None
+        if done is None:
+            return None
+        charts, page = done
+        self.charts.show_charts(charts)
+        if page is not None:
+            self.charts.show_done(f"Report saved: {page}")
+            self.window.show_status(f"Report saved: {page} (charts as PNG in {page.parent / 'charts'}).")
+            QMessageBox.information(self.charts, "Save report", f"Report saved:\n{page}")
         return page
 
-    def _report_data(self):
-        from gui.core.report_data import gather
-
-        return gather(self.store.rounds(), self.store.votes(), title="GGUF Arena report",
-                      include_leaks=self._include_leaks)
+    @Slot()
+    def _on_cancel_charts(self) -> None:
+        self._charts_job.cancel()
+        self.charts.show_cancelled()
 
     @Slot()
     def show_history(self) -> None:
@@ -302,6 +330,42 @@ def _board_figures(path, include_leaks, bootstrap_rounds, chart_size, should_sto
     rows = [dataclasses.asdict(row) for row in board.rows]
     lines = summary_lines(board) + check_lines(check_rates(rounds))
     return rows, lines, board.rubric_by_category, draw_rating_chart(rows, *chart_size)
+
+
+def chart_figures(path: Path, include_leaks: bool, ratio: float, report_dir: Path | None,
+                  should_stop: Callable[[], bool]):
+    """(the charts drawn for the charts window at `ratio`, the report's page or None) of the store at `path`, the
+    report written into `report_dir` when given; for a worker thread."""
+    with _no_cyclic_gc():
+        return _chart_figures(path, include_leaks, ratio, report_dir, should_stop)
+
+
+def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
+    """chart_figures' work, polling `should_stop` between its steps."""
+    from PIL import ImageFile
+
+    from gui.core.leaderboard import Cancelled
+    from gui.core.report_data import gather
+    from gui.report.html import write_report
+    from gui.widgets.charts_window import draw_charts
+
+    store = Store(path)  # a SQLite connection serves only the thread that opened it
+    try:
+        rounds, votes = store.rounds(), store.votes()
+    finally:
+        store.close()
+    if should_stop():
+        raise Cancelled
+    data = gather(rounds, votes, title="GGUF Arena report", include_leaks=include_leaks)
+    _release(votes)
+    _release(rounds)
+    charts = draw_charts(data, ratio, should_stop)
+    if report_dir is None:
+        return charts, None
+    if should_stop():
+        raise Cancelled
+    ImageFile.MAXBLOCK = _PNG_BLOCK  # process-wide, but only ever a smaller step in the same work
+    return charts, write_report(data, report_dir)
 
 
 def _release(items: list) -> None:
