@@ -72,8 +72,9 @@ def test_import_merges_fastchat_votes_once_and_the_leaderboard_shows_them(setup,
     lines = [{"question_id": i, "model_a": "m1", "model_b": "m2", "winner": w}
              for i, w in enumerate(["model_a", "model_a", "model_b", "tie", "tie (bothbad)"])]
     battles.write_text("\n".join(json.dumps(line) for line in lines))
-    assert results.import_file(str(battles)) == (5, 5)
-    assert results.import_file(str(battles)) == (0, 5)
+    assert event_loop.run_until_complete(results.import_file(str(battles))) == (5, 5)
+    assert event_loop.run_until_complete(results.import_file(str(battles))) == (0, 5)
+    assert window.statusBar().currentMessage() == "Imported 0 new votes from battles.jsonl (5 already there)."
     event_loop.run_until_complete(results.show_leaderboard())
     table = results.leaderboard.standings
     assert {table.item(r, 1).text() for r in range(table.rowCount())} == {"m1", "m2"}
@@ -85,8 +86,12 @@ def test_export_writes_every_vote(setup, event_loop, tmp_path, monkeypatch):
     arena.cast_vote("tie", None, None, "close call")
     out = tmp_path / "votes.jsonl"
     monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
-    results.export_votes()
+    task = results.export_votes()
+    assert not window.export_action.isEnabled() and not window.import_action.isEnabled()
+    assert window.statusBar().currentMessage() == f"Exporting votes to {out}…"
+    assert event_loop.run_until_complete(task) == 1
     assert [v.comment for v in read_votes_jsonl(out)] == ["close call"]
+    assert window.export_action.isEnabled() and window.import_action.isEnabled()
 
 
 def test_the_results_windows_do_not_keep_the_app_open(setup):
@@ -101,9 +106,9 @@ def test_a_csv_export_imports_back_into_another_store(setup, event_loop, tmp_pat
     arena.cast_vote("right", 1, 3, "")
     out = tmp_path / "votes.csv"
     monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
-    results.export_votes()
+    event_loop.run_until_complete(results.export_votes())
     other = Results(window, arena, Store(tmp_path / "other.sqlite"), tmp_path / "chosen")
-    assert other.import_file(str(out)) == (1, 1)
+    assert event_loop.run_until_complete(other.import_file(str(out))) == (1, 1)
     assert other.store.votes() == store.votes()
     other.store.close()
 
@@ -157,16 +162,17 @@ def test_a_report_that_cannot_be_written_says_where_and_what_to_do(setup, event_
     assert status.startswith(message) and stuck.charts.save_button.isEnabled()
 
 
-def test_an_export_that_cannot_be_written_says_what_to_do(setup, tmp_path, monkeypatch):
+def test_an_export_that_cannot_be_written_says_what_to_do(setup, event_loop, tmp_path, monkeypatch):
     window, arena, store, results = setup
     out = tmp_path / "gone" / "votes.jsonl"
     monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     warnings = []
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
-    results.export_votes()
+    assert event_loop.run_until_complete(results.export_votes()) is None
     (message,) = warnings
     assert message.startswith(f"Could not write {out}: No such file or directory.")
     assert message.endswith("Choose another folder or file name, then export again.") and not out.exists()
+    assert window.statusBar().currentMessage() == message and window.export_action.isEnabled()
 
 
 def shown_boards(results, monkeypatch) -> list:
@@ -285,3 +291,43 @@ def test_charts_of_a_store_that_cannot_be_read_say_why(setup, event_loop, monkey
     assert view.status.text() == (f"The results database {store.path} cannot be opened (file is not a database). "
                                   "Move it aside. The charts below are from before, not current.")
     assert view.save_button.isEnabled() and not view.cancel_button.isVisible() and not view.tabs.isEnabled()
+
+
+def test_an_import_with_a_bad_line_adds_nothing_and_says_which_line(setup, event_loop, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    battles = tmp_path / "battles.jsonl"
+    good = json.dumps({"question_id": 1, "model_a": "m1", "model_b": "m2", "winner": "model_a"})
+    battles.write_text(f"{good}\n{{not json\n")
+    warnings = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    assert event_loop.run_until_complete(results.import_file(str(battles))) is None
+    (message,) = warnings
+    assert message.startswith(f"{battles}, line 2: not valid JSON") and message.endswith("read the file again.")
+    assert store.votes() == [] and window.import_action.isEnabled()
+
+
+def test_an_import_the_store_refuses_adds_nothing_and_says_what_to_do(setup, event_loop, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    votes = tmp_path / "votes.jsonl"
+    votes.write_text("\n".join(json.dumps({"round_id": f"r{i}", "model_a": "m1", "model_b": "m2",
+                                           "winner": "tie", "tstamp": i}) for i in range(3)))
+    blocker = Store(store.path)
+    blocker._db.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    monkeypatch.setattr("gui.controllers.results.Store", impatient_store)
+    warnings = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    try:
+        assert event_loop.run_until_complete(results.import_file(str(votes))) is None
+    finally:
+        blocker._db.execute("ROLLBACK")
+        blocker.close()
+    (message,) = warnings
+    assert message.startswith(f"Could not add the votes of votes.jsonl to {store.path} (database is locked)")
+    assert message.endswith("then import again.") and store.votes() == []
+
+
+def impatient_store(path):
+    """A store that gives up at once on a locked database, where a real one waits 5 seconds."""
+    store = Store(path)
+    store._db.execute("PRAGMA busy_timeout = 0")
+    return store

@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import gc
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -242,43 +243,65 @@ class Results(QObject):
         self.history.raise_()
 
     @Slot()
-    def export_votes(self) -> None:
-        """Write every vote to JSONL or CSV, by the file name chosen."""
+    def export_votes(self) -> asyncio.Task | None:
+        """Write every vote to JSONL or CSV, by the file name chosen, on the results thread; the task gives how many,
+        or None when it failed (said in a message box)."""
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Export votes", "votes.jsonl", "Votes (*.jsonl *.csv)"
         )
         if not path:
-            return
-        votes = self.store.votes()
+            return None
+        self.window.set_moving_votes(f"Exporting votes to {path}…")
+        return asyncio.ensure_future(self._export(path))
+
+    async def _export(self, path: str) -> int | None:
+        """export_votes' work, and what it says when done."""
+        loop = asyncio.get_event_loop()
         try:
-            (write_csv if Path(path).suffix.lower() == ".csv" else write_jsonl)(votes, path)
+            count = await loop.run_in_executor(self._worker, export_votes_file, self.store.path, path)
         except OSError as error:
-            QMessageBox.warning(
-                self.window,
-                "Export votes",
-                f"Could not write {path}: {error.strerror or error}. Choose another folder or file name, then "
-                "export again.",
-            )
-            return
-        self.window.show_status(f"Exported {len(votes)} votes to {path}.")
+            self._votes_failed("Export votes", f"Could not write {path}: {error.strerror or error}. Choose another "
+                               "folder or file name, then export again.")
+            return None
+        except StoreError as error:
+            self._votes_failed("Export votes", str(error))
+            return None
+        finally:
+            self.window.set_moving_votes("")
+        self.window.show_status(f"Exported {count} votes to {path}.")
+        return count
 
     @Slot()
-    def import_votes(self) -> None:
+    def import_votes(self) -> asyncio.Task | None:
         """Merge the votes of a JSONL file (ours or FastChat's battle format) or our CSV; the same vote is kept once."""
         path, _ = QFileDialog.getOpenFileName(self.window, "Import votes", "", "Votes (*.jsonl *.csv)")
         if not path:
-            return
-        try:
-            added, total = self.import_file(path)
-        except VoteFileError as error:
-            QMessageBox.warning(self.window, "Import votes", str(error))
-            return
-        self.window.show_status(f"Imported {added} new votes from {Path(path).name} ({total - added} already there).")
+            return None
+        return self.import_file(path)
 
-    def import_file(self, path: str) -> tuple[int, int]:
-        """(new votes, votes in the file); the file is read whole before anything is written."""
-        votes = (read_votes_csv if Path(path).suffix.lower() == ".csv" else read_votes_jsonl)(path)
-        return self.store.add_votes(votes), len(votes)
+    def import_file(self, path: str) -> asyncio.Task:
+        """Read `path` whole, then add its votes in one transaction, on the results thread; the task gives (new votes,
+        votes in the file), or None when nothing was added (said in a message box)."""
+        self.window.set_moving_votes(f"Importing votes from {Path(path).name}…")
+        return asyncio.ensure_future(self._import(path))
+
+    async def _import(self, path: str) -> tuple[int, int] | None:
+        """import_file's work, and what it says when done."""
+        loop = asyncio.get_event_loop()
+        try:
+            added, total = await loop.run_in_executor(self._worker, import_votes_file, self.store.path, path)
+        except (VoteFileError, StoreError) as error:
+            self._votes_failed("Import votes", str(error))
+            return None
+        finally:
+            self.window.set_moving_votes("")
+        self.window.show_status(f"Imported {added} new votes from {Path(path).name} ({total - added} already there).")
+        return added, total
+
+    def _votes_failed(self, title: str, message: str) -> None:
+        """Say why votes could not be moved, in the status bar and a message box."""
+        self.window.show_status(message)
+        QMessageBox.warning(self.window, title, message)
 
     @Slot(bool)
     def _on_include_leaks(self, include: bool) -> None:
@@ -366,6 +389,40 @@ def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
         raise Cancelled
     ImageFile.MAXBLOCK = _PNG_BLOCK  # process-wide, but only ever a smaller step in the same work
     return charts, write_report(data, report_dir)
+
+
+def export_votes_file(store_path: Path, path: str) -> int:
+    """Write every vote of the store at `store_path` to `path` (CSV by its suffix, else JSONL), whole or not at all;
+    how many. For a worker thread."""
+    with _no_cyclic_gc():
+        store = Store(store_path)  # a SQLite connection serves only the thread that opened it
+        try:
+            votes = store.votes()
+        finally:
+            store.close()
+        (write_csv if Path(path).suffix.lower() == ".csv" else write_jsonl)(votes, path)
+        count = len(votes)
+        _release(votes)
+        return count
+
+
+def import_votes_file(store_path: Path, path: str) -> tuple[int, int]:
+    """(new votes, votes in the file) of adding the votes in `path` to the store at `store_path`: the file is read
+    whole, then its votes added in one transaction, so a bad line or a failed write adds nothing. For a worker
+    thread."""
+    with _no_cyclic_gc():
+        votes = (read_votes_csv if Path(path).suffix.lower() == ".csv" else read_votes_jsonl)(path)
+        store = Store(store_path)
+        try:
+            added = store.add_votes(votes)
+        except sqlite3.Error as error:
+            raise StoreError(f"Could not add the votes of {Path(path).name} to {store_path} ({error}); none was "
+                             "added. Close other programs using the results database, then import again.") from error
+        finally:
+            store.close()
+        total = len(votes)
+        _release(votes)
+        return added, total
 
 
 def _release(items: list) -> None:
