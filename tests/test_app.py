@@ -1,5 +1,7 @@
 """The composition root with fake engines: file choice, refusals, a round into the panes, new chat."""
 
+import asyncio
+
 import pytest
 from PySide6.QtWidgets import QLabel
 
@@ -97,3 +99,49 @@ def test_the_pair_is_read_off_the_gui_thread_and_a_bad_file_is_refused_in_its_pa
     assert started == [1]
     assert "truncated or damaged" in arena.pane_of(0).error_text()
     assert len(readers) == 2 and threading.main_thread() not in readers
+
+
+def recording_reads(monkeypatch, slow: str | None = None) -> list:
+    """(path, thread) of every header the arena reads from now on; reading `slow` takes half a second."""
+    import threading
+    import time
+
+    import gui.controllers.arena
+
+    reads = []
+
+    def recording_read_card(path):
+        reads.append((path, threading.current_thread()))
+        if path == slow:
+            time.sleep(0.5)
+        return read_card(path)
+
+    monkeypatch.setattr(gui.controllers.arena, "read_card", recording_read_card)
+    return reads
+
+
+def test_a_file_chosen_in_the_pane_has_its_header_read_off_the_gui_thread(qtbot, arena, tmp_path, monkeypatch):
+    import threading
+
+    reads = recording_reads(monkeypatch)
+    tiny = str(write_gguf(tmp_path / "tiny.gguf"))
+    with qtbot.waitSignal(arena.sides[0].loaded, timeout=5000):
+        arena.window.left.fileChosen.emit(tiny)  # as the list, Browse…, a drop or File › Open recent do
+        assert arena.sides[0].path != tiny  # nothing chosen until the header is read
+    assert [path for path, _ in reads] == [tiny] and reads[0][1] is not threading.main_thread()
+    assert "llama" in label(arena.window.left, "card")
+
+
+def test_a_second_choice_while_the_first_is_read_supersedes_it(arena, event_loop, tmp_path, monkeypatch):
+    first, second = (str(write_gguf(tmp_path / name)) for name in ("first.gguf", "second.gguf"))
+    recording_reads(monkeypatch, slow=first)
+    earlier = arena.pick_file(0, first)
+    later = arena.pick_file(0, second)
+    assert event_loop.run_until_complete(asyncio.gather(earlier, later)) == [False, True]
+    # The first file was never chosen: not loaded, its card never shown.
+    assert arena.sides[0].path == second and arena.window.left.files.currentData() == second
+
+
+def test_a_file_that_cannot_be_read_is_refused_in_its_pane_after_the_read(arena, event_loop, tmp_path):
+    assert not event_loop.run_until_complete(arena.pick_file(1, str(tmp_path)))
+    assert "is a folder, not a file" in arena.window.right.error_text() and arena.sides[1].path is None

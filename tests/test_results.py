@@ -13,11 +13,13 @@ from PySide6.QtCore import Qt
 from fakes import FakeEngine
 from gguf_files import write_gguf
 from gui.controllers.arena import Arena
-from gui.core.store import Store
+from gui.core.store import Store, StoreError
 from gui.core.votes import Outcome, Vote
 from gui.core.votes_io import read_votes_jsonl
 from gui.controllers.results import HIDDEN, LatestOnly, Results
+from gui.widgets.charts_window import ChartImage
 from gui.widgets.main_window import MainWindow
+from gui.widgets.charts import CHARTS
 from seeded_votes import SHAPES, seeded_votes
 from test_rating_queue_window import a_round
 
@@ -70,8 +72,9 @@ def test_import_merges_fastchat_votes_once_and_the_leaderboard_shows_them(setup,
     lines = [{"question_id": i, "model_a": "m1", "model_b": "m2", "winner": w}
              for i, w in enumerate(["model_a", "model_a", "model_b", "tie", "tie (bothbad)"])]
     battles.write_text("\n".join(json.dumps(line) for line in lines))
-    assert results.import_file(str(battles)) == (5, 5)
-    assert results.import_file(str(battles)) == (0, 5)
+    assert event_loop.run_until_complete(results.import_file(str(battles))) == (5, 5)
+    assert event_loop.run_until_complete(results.import_file(str(battles))) == (0, 5)
+    assert window.statusBar().currentMessage() == "Imported 0 new votes from battles.jsonl (5 already there)."
     event_loop.run_until_complete(results.show_leaderboard())
     table = results.leaderboard.standings
     assert {table.item(r, 1).text() for r in range(table.rowCount())} == {"m1", "m2"}
@@ -83,8 +86,12 @@ def test_export_writes_every_vote(setup, event_loop, tmp_path, monkeypatch):
     arena.cast_vote("tie", None, None, "close call")
     out = tmp_path / "votes.jsonl"
     monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
-    results.export_votes()
+    task = results.export_votes()
+    assert not window.export_action.isEnabled() and not window.import_action.isEnabled()
+    assert window.statusBar().currentMessage() == f"Exporting votes to {out}…"
+    assert event_loop.run_until_complete(task) == 1
     assert [v.comment for v in read_votes_jsonl(out)] == ["close call"]
+    assert window.export_action.isEnabled() and window.import_action.isEnabled()
 
 
 def test_the_results_windows_do_not_keep_the_app_open(setup):
@@ -99,9 +106,9 @@ def test_a_csv_export_imports_back_into_another_store(setup, event_loop, tmp_pat
     arena.cast_vote("right", 1, 3, "")
     out = tmp_path / "votes.csv"
     monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
-    results.export_votes()
+    event_loop.run_until_complete(results.export_votes())
     other = Results(window, arena, Store(tmp_path / "other.sqlite"), tmp_path / "chosen")
-    assert other.import_file(str(out)) == (1, 1)
+    assert event_loop.run_until_complete(other.import_file(str(out))) == (1, 1)
     assert other.store.votes() == store.votes()
     other.store.close()
 
@@ -112,11 +119,12 @@ def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop,
         event_loop.run_until_complete(arena.send("a question"))
         arena.cast_vote("left", 3, 1, "")
         arena.new_chat()
-    results.show_charts()
+    event_loop.run_until_complete(results.show_charts())
     titles = [results.charts.tabs.tabText(i) for i in range(results.charts.tabs.count())]
-    assert len(titles) == 7 and results.charts.isVisible()
+    assert len(titles) == 7 and results.charts.isVisible() and results.charts.tabs.isEnabled()
+    assert isinstance(results.charts.tabs.widget(0), ChartImage)  # drawn on the results thread
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *args: None)
-    page = results.save_report()
+    page = event_loop.run_until_complete(results.save_report())
     # The data directory the app was given (--data-dir), not the environment's default.
     assert page.parent.parent == tmp_path / "chosen" / "reports" and page.name == "report.html"
     html = page.read_text()
@@ -135,7 +143,7 @@ def test_the_leaderboard_shows_check_pass_rates_of_stored_rounds(setup, event_lo
     assert "Checks passed by Betamodel-3B.Q8_0: 0 of 1 (0%) — math 0/1" in text
 
 
-def test_a_report_that_cannot_be_written_says_where_and_what_to_do(setup, tmp_path, monkeypatch):
+def test_a_report_that_cannot_be_written_says_where_and_what_to_do(setup, event_loop, tmp_path, monkeypatch):
     window, arena, store, results = setup
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("")
@@ -143,25 +151,28 @@ def test_a_report_that_cannot_be_written_says_where_and_what_to_do(setup, tmp_pa
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
     stuck = Results(window, arena, store, blocked)
     try:
-        assert stuck.save_report() is None
+        assert event_loop.run_until_complete(stuck.save_report()) is None
+        status = stuck.charts.status.text()
     finally:
         for view in (stuck.leaderboard, stuck.history, stuck.charts):
             view.close()
     (message,) = warnings
     assert message.startswith(f"Could not write the report to {blocked}")
     assert message.endswith(f"Free some disk space or make {blocked} writable, then save the report again.")
+    assert status.startswith(message) and stuck.charts.save_button.isEnabled()
 
 
-def test_an_export_that_cannot_be_written_says_what_to_do(setup, tmp_path, monkeypatch):
+def test_an_export_that_cannot_be_written_says_what_to_do(setup, event_loop, tmp_path, monkeypatch):
     window, arena, store, results = setup
     out = tmp_path / "gone" / "votes.jsonl"
     monkeypatch.setattr("gui.controllers.results.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     warnings = []
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
-    results.export_votes()
+    assert event_loop.run_until_complete(results.export_votes()) is None
     (message,) = warnings
     assert message.startswith(f"Could not write {out}: No such file or directory.")
     assert message.endswith("Choose another folder or file name, then export again.") and not out.exists()
+    assert window.statusBar().currentMessage() == message and window.export_action.isEnabled()
 
 
 def shown_boards(results, monkeypatch) -> list:
@@ -223,3 +234,100 @@ def test_a_result_that_ends_after_a_newer_request_is_dropped(event_loop):
     job = LatestOnly(ThreadPoolExecutor(1))
     ignoring_the_stop_flag = [asyncio.ensure_future(job.run(lambda _should_stop, n=n: n)) for n in (1, 2)]
     assert event_loop.run_until_complete(asyncio.gather(*ignoring_the_stop_flag)) == [None, 2]
+
+
+def test_charts_of_a_large_store_stop_on_cancel_and_earlier_ones_are_marked_not_current(
+        setup, event_loop, qtbot, monkeypatch):
+    window, arena, store, results = setup
+    store.add_votes(seeded_votes(*SHAPES["eight_models_3000_votes"]))
+    event_loop.run_until_complete(results.show_charts())
+    drawn = []
+    monkeypatch.setattr(results.charts, "show_charts", drawn.append)
+    # Each chart waits for the stop flag: without Cancel, drawing them would never end.
+    monkeypatch.setattr("gui.widgets.charts_window.CHARTS", [(name, title, lambda data: _waiting_for_cancel(results))
+                                                              for name, title, _ in CHARTS])
+    task = results.show_charts()
+    view = results.charts
+    assert view.status.text() == ("Drawing the charts from 0 rounds and 3,000 votes… "
+                                  "The charts below are from before, not current.")
+    assert not view.tabs.isEnabled() and not view.save_button.isEnabled()
+    event_loop.run_until_complete(asyncio.sleep(0.3))
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    event_loop.run_until_complete(asyncio.wait_for(task, 5))
+    assert drawn == [] and not view.tabs.isEnabled() and view.save_button.isEnabled()
+    assert view.status.text().startswith("Cancelled.") and view.status.text().endswith("not current.")
+
+
+def _waiting_for_cancel(results) -> None:
+    """A chart that is never drawn: it waits until the charts job is cancelled, then says it has no data."""
+    while not results._charts_job._stop.wait(0.01):
+        pass
+
+
+def test_a_report_asked_for_while_charts_are_drawn_supersedes_them(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    store.add_votes(seeded_votes(*SHAPES["three_models_30_votes"]))
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *args: None)
+    drawn = []
+    show_charts = results.charts.show_charts
+    monkeypatch.setattr(results.charts, "show_charts", lambda charts: (drawn.append(charts), show_charts(charts)))
+    first = results.show_charts()
+    second = results.save_report()
+    charts_done, page = event_loop.run_until_complete(asyncio.wait_for(asyncio.gather(first, second), 30))
+    assert charts_done is None and page.name == "report.html" and len(drawn) == 1
+    assert results.charts.status.text() == f"Report saved: {page}" and results.charts.tabs.isEnabled()
+
+
+def test_charts_of_a_store_that_cannot_be_read_say_why(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    event_loop.run_until_complete(results.show_charts())
+
+    def unreadable(path):
+        raise StoreError(f"The results database {path} cannot be opened (file is not a database). Move it aside.")
+
+    monkeypatch.setattr("gui.controllers.results.Store", unreadable)  # as the worker opens its own connection
+    assert event_loop.run_until_complete(results.show_charts()) is None
+    view = results.charts
+    assert view.status.text() == (f"The results database {store.path} cannot be opened (file is not a database). "
+                                  "Move it aside. The charts below are from before, not current.")
+    assert view.save_button.isEnabled() and not view.cancel_button.isVisible() and not view.tabs.isEnabled()
+
+
+def test_an_import_with_a_bad_line_adds_nothing_and_says_which_line(setup, event_loop, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    battles = tmp_path / "battles.jsonl"
+    good = json.dumps({"question_id": 1, "model_a": "m1", "model_b": "m2", "winner": "model_a"})
+    battles.write_text(f"{good}\n{{not json\n")
+    warnings = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    assert event_loop.run_until_complete(results.import_file(str(battles))) is None
+    (message,) = warnings
+    assert message.startswith(f"{battles}, line 2: not valid JSON") and message.endswith("read the file again.")
+    assert store.votes() == [] and window.import_action.isEnabled()
+
+
+def test_an_import_the_store_refuses_adds_nothing_and_says_what_to_do(setup, event_loop, tmp_path, monkeypatch):
+    window, arena, store, results = setup
+    votes = tmp_path / "votes.jsonl"
+    votes.write_text("\n".join(json.dumps({"round_id": f"r{i}", "model_a": "m1", "model_b": "m2",
+                                           "winner": "tie", "tstamp": i}) for i in range(3)))
+    blocker = Store(store.path)
+    blocker._db.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    monkeypatch.setattr("gui.controllers.results.Store", impatient_store)
+    warnings = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    try:
+        assert event_loop.run_until_complete(results.import_file(str(votes))) is None
+    finally:
+        blocker._db.execute("ROLLBACK")
+        blocker.close()
+    (message,) = warnings
+    assert message.startswith(f"Could not add the votes of votes.jsonl to {store.path} (database is locked)")
+    assert message.endswith("then import again.") and store.votes() == []
+
+
+def impatient_store(path):
+    """A store that gives up at once on a locked database, where a real one waits 5 seconds."""
+    store = Store(path)
+    store._db.execute("PRAGMA busy_timeout = 0")
+    return store

@@ -87,6 +87,7 @@ class Arena(QObject):
         self.environment = environment()
         self._resident: dict[str, int] = {}
         self._loading_needs: dict = {}  # side index -> MemoryEstimate of the model it is loading
+        self._choices = [0, 0]  # per side, the latest choice: a header read for an earlier one is dropped
         self._shut_down = False
         # Stepping over a vocabulary takes a while (Gemma's 262k words: 40 ms): the pair's headers are read here.
         self._header_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="GGUF headers")
@@ -125,7 +126,7 @@ class Arena(QObject):
 
     def _wire_pane(self, slot: int, pane) -> None:
         pane.set_chat_formats(list(BUILTIN_FORMATS))
-        pane.fileChosen.connect(lambda path, s=slot: self.choose_file(s ^ self.swapped, path))
+        pane.fileChosen.connect(lambda path, s=slot: self.pick_file(s ^ self.swapped, path))
         pane.serverRequested.connect(lambda s=slot: self.open_server_dialog(s))
         pane.chatFormatChosen.connect(lambda name, s=slot: self.side_at(s).set_chat_format(name or None))
         pane.cancelLoadRequested.connect(lambda s=slot: self.side_at(s).cancel_load())
@@ -136,12 +137,31 @@ class Arena(QObject):
         for slot, pane in enumerate(self.window.panes):
             pane.set_model_list(paths, self.side_at(slot).path)
 
+    def pick_file(self, index: int, path: str) -> asyncio.Task:
+        """A file chosen by hand (list, Browse…, drop, recent): its header read on the header thread, then chosen
+        as choose_file does; a later choice for the same side supersedes it. The task gives whether the load started.
+        """
+        self._choices[index] += 1
+        return asyncio.ensure_future(self._pick(index, path, self._choices[index]))
+
+    async def _pick(self, index: int, path: str, choice: int) -> bool:
+        """pick_file's work: the header, then the choice, unless a newer one came meanwhile."""
+        header = None
+        if not is_served(path):
+            # Stepping over Gemma's 262k-word vocabulary held the GUI thread 40 ms.
+            header = await asyncio.get_event_loop().run_in_executor(self._header_reader, read_header, path)
+        if choice != self._choices[index] or self._shut_down:
+            return False
+        return self.choose_file(index, path, header)
+
     def choose_file(self, index: int, path: str, header: ModelCard | GGUFFileError | None = None) -> bool:
         """Show what the file is, check it fits in memory, then load it on side `index` in the background.
 
-        `header` is the file's card, or the error reading it, when it has been read already. Returns
-        whether the load started; a refused file has its error shown in the pane.
+        `header` is the file's card, or the error reading it, when it has been read already (pick_file reads it
+        off the GUI thread; None reads it here). Returns whether the load started; a refused file has its error
+        shown in the pane. Any header read for an earlier choice on this side is dropped.
         """
+        self._choices[index] += 1
         pane = self.pane_of(index)
         if self.batch_running:
             self.window.show_status("A batch is running on these models: pause or cancel it before changing a model.")
@@ -481,7 +501,7 @@ class Arena(QObject):
     def _on_load_settings_changed(self, slot: int) -> None:
         side = self.side_at(slot)
         if side.path and (side.model is not None or side.loading):
-            self.choose_file(slot ^ self.swapped, side.path)
+            self.pick_file(slot ^ self.swapped, side.path)
 
     def _on_loaded(self, index: int, _model) -> None:
         self._loading_needs.pop(index, None)

@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import gc
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,8 @@ from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, w
 
 HIDDEN = "(hidden until the vote)"
 _RELEASE_SLICE = 5000  # votes freed at once: about 2 ms of holding Python's lock
+# Pillow compresses a PNG holding Python's lock, one output block a call: its 64 KiB blocks took 20 ms each.
+_PNG_BLOCK = 8192
 
 
 class LatestOnly:
@@ -94,6 +97,7 @@ class Results(QObject):
 
         view = _kept(ChartsWindow())
         view.saveReportRequested.connect(self.save_report)
+        view.cancelRequested.connect(self._on_cancel_charts)
         return view
 
     @cached_property
@@ -111,6 +115,11 @@ class Results(QObject):
 
     @cached_property
     def _board_job(self) -> LatestOnly:
+        return LatestOnly(self._worker)
+
+    @cached_property
+    def _charts_job(self) -> LatestOnly:
+        # The charts window's work, charts or a report: the newest request wins, as the window shows one state.
         return LatestOnly(self._worker)
 
     @cached_property
@@ -170,37 +179,57 @@ class Results(QObject):
         self.leaderboard.show_cancelled()
 
     @Slot()
-    def show_charts(self) -> None:
-        """Ratings, rubric, speed, memory, trade-off and check charts of everything stored."""
-        self.charts.show_data(self._report_data())
-        self.charts.show()
-        self.charts.raise_()
+    def show_charts(self) -> asyncio.Task:
+        """Ratings, rubric, speed, memory, trade-off and check charts of everything stored; drawn on the results
+        thread, the window saying so meanwhile."""
+        return self._start_charts("Drawing the charts", None)
 
     @Slot()
-    def save_report(self) -> Path | None:
-        """Write report.html and the charts as PNG into a new folder under the data directory; say where."""
-        from gui.report.html import default_report_dir, write_report
+    def save_report(self) -> asyncio.Task:
+        """Write report.html and the charts as PNG into a new folder under the data directory on the results
+        thread, the charts window showing the same figures; say where. The task gives the page, or None."""
+        from gui.report.html import default_report_dir
 
-        folder = default_report_dir(self.data)
+        return self._start_charts("Writing the report", default_report_dir(self.data))
+
+    def _start_charts(self, doing: str, report_dir: Path | None) -> asyncio.Task:
+        """Show the charts window saying what it is doing, and start doing it."""
+        rounds, votes = self.store.counts()
+        self.charts.show_busy(f"{doing} from {rounds:,} rounds and {votes:,} votes…")
+        self.charts.show()
+        self.charts.raise_()
+        return asyncio.ensure_future(self._draw_charts(report_dir))
+
+    async def _draw_charts(self, report_dir: Path | None) -> Path | None:
+        """Draw the charts (and write the report into `report_dir`, if given) on the results thread and show
+        them, unless a newer request or Cancel came first."""
+        job = partial(chart_figures, self.store.path, self._include_leaks, self.charts.devicePixelRatioF(),
+                      report_dir)
         try:
-            page = write_report(self._report_data(), folder)
-        except OSError as error:
-            QMessageBox.warning(
-                self.charts,
-                "Save report",
-                f"Could not write the report to {error.filename or folder}: {error.strerror or error}. "
-                f"Free some disk space or make {self.data} writable, then save the report again.",
-            )
+            done = await self._charts_job.run(job)
+        except StoreError as error:
+            self.charts.show_error(str(error))
             return None
-        self.window.show_status(f"Report saved: {page} (charts as PNG in {page.parent / 'charts'}).")
-        QMessageBox.information(self.charts, "Save report", f"Report saved:\n{page}")
+        except OSError as error:
+            message = (f"Could not write the report to {error.filename or report_dir}: {error.strerror or error}. "
+                       f"Free some disk space or make {self.data} writable, then save the report again.")
+            self.charts.show_error(message)
+            QMessageBox.warning(self.charts, "Save report", message)
+            return None
+        if done is None:
+            return None
+        charts, page = done
+        self.charts.show_charts(charts)
+        if page is not None:
+            self.charts.show_done(f"Report saved: {page}")
+            self.window.show_status(f"Report saved: {page} (charts as PNG in {page.parent / 'charts'}).")
+            QMessageBox.information(self.charts, "Save report", f"Report saved:\n{page}")
         return page
 
-    def _report_data(self):
-        from gui.core.report_data import gather
-
-        return gather(self.store.rounds(), self.store.votes(), title="GGUF Arena report",
-                      include_leaks=self._include_leaks)
+    @Slot()
+    def _on_cancel_charts(self) -> None:
+        self._charts_job.cancel()
+        self.charts.show_cancelled()
 
     @Slot()
     def show_history(self) -> None:
@@ -214,43 +243,65 @@ class Results(QObject):
         self.history.raise_()
 
     @Slot()
-    def export_votes(self) -> None:
-        """Write every vote to JSONL or CSV, by the file name chosen."""
+    def export_votes(self) -> asyncio.Task | None:
+        """Write every vote to JSONL or CSV, by the file name chosen, on the results thread; the task gives how many,
+        or None when it failed (said in a message box)."""
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Export votes", "votes.jsonl", "Votes (*.jsonl *.csv)"
         )
         if not path:
-            return
-        votes = self.store.votes()
+            return None
+        self.window.set_moving_votes(f"Exporting votes to {path}…")
+        return asyncio.ensure_future(self._export(path))
+
+    async def _export(self, path: str) -> int | None:
+        """export_votes' work, and what it says when done."""
+        loop = asyncio.get_event_loop()
         try:
-            (write_csv if Path(path).suffix.lower() == ".csv" else write_jsonl)(votes, path)
+            count = await loop.run_in_executor(self._worker, export_votes_file, self.store.path, path)
         except OSError as error:
-            QMessageBox.warning(
-                self.window,
-                "Export votes",
-                f"Could not write {path}: {error.strerror or error}. Choose another folder or file name, then "
-                "export again.",
-            )
-            return
-        self.window.show_status(f"Exported {len(votes)} votes to {path}.")
+            self._votes_failed("Export votes", f"Could not write {path}: {error.strerror or error}. Choose another "
+                               "folder or file name, then export again.")
+            return None
+        except StoreError as error:
+            self._votes_failed("Export votes", str(error))
+            return None
+        finally:
+            self.window.set_moving_votes("")
+        self.window.show_status(f"Exported {count} votes to {path}.")
+        return count
 
     @Slot()
-    def import_votes(self) -> None:
+    def import_votes(self) -> asyncio.Task | None:
         """Merge the votes of a JSONL file (ours or FastChat's battle format) or our CSV; the same vote is kept once."""
         path, _ = QFileDialog.getOpenFileName(self.window, "Import votes", "", "Votes (*.jsonl *.csv)")
         if not path:
-            return
-        try:
-            added, total = self.import_file(path)
-        except VoteFileError as error:
-            QMessageBox.warning(self.window, "Import votes", str(error))
-            return
-        self.window.show_status(f"Imported {added} new votes from {Path(path).name} ({total - added} already there).")
+            return None
+        return self.import_file(path)
 
-    def import_file(self, path: str) -> tuple[int, int]:
-        """(new votes, votes in the file); the file is read whole before anything is written."""
-        votes = (read_votes_csv if Path(path).suffix.lower() == ".csv" else read_votes_jsonl)(path)
-        return self.store.add_votes(votes), len(votes)
+    def import_file(self, path: str) -> asyncio.Task:
+        """Read `path` whole, then add its votes in one transaction, on the results thread; the task gives (new votes,
+        votes in the file), or None when nothing was added (said in a message box)."""
+        self.window.set_moving_votes(f"Importing votes from {Path(path).name}…")
+        return asyncio.ensure_future(self._import(path))
+
+    async def _import(self, path: str) -> tuple[int, int] | None:
+        """import_file's work, and what it says when done."""
+        loop = asyncio.get_event_loop()
+        try:
+            added, total = await loop.run_in_executor(self._worker, import_votes_file, self.store.path, path)
+        except (VoteFileError, StoreError) as error:
+            self._votes_failed("Import votes", str(error))
+            return None
+        finally:
+            self.window.set_moving_votes("")
+        self.window.show_status(f"Imported {added} new votes from {Path(path).name} ({total - added} already there).")
+        return added, total
+
+    def _votes_failed(self, title: str, message: str) -> None:
+        """Say why votes could not be moved, in the status bar and a message box."""
+        self.window.show_status(message)
+        QMessageBox.warning(self.window, title, message)
 
     @Slot(bool)
     def _on_include_leaks(self, include: bool) -> None:
@@ -302,6 +353,76 @@ def _board_figures(path, include_leaks, bootstrap_rounds, chart_size, should_sto
     rows = [dataclasses.asdict(row) for row in board.rows]
     lines = summary_lines(board) + check_lines(check_rates(rounds))
     return rows, lines, board.rubric_by_category, draw_rating_chart(rows, *chart_size)
+
+
+def chart_figures(path: Path, include_leaks: bool, ratio: float, report_dir: Path | None,
+                  should_stop: Callable[[], bool]):
+    """(the charts drawn for the charts window at `ratio`, the report's page or None) of the store at `path`, the
+    report written into `report_dir` when given; for a worker thread."""
+    with _no_cyclic_gc():
+        return _chart_figures(path, include_leaks, ratio, report_dir, should_stop)
+
+
+def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
+    """chart_figures' work, polling `should_stop` between its steps."""
+    from PIL import ImageFile
+
+    from gui.core.leaderboard import Cancelled
+    from gui.core.report_data import gather
+    from gui.report.html import write_report
+    from gui.widgets.charts_window import draw_charts
+
+    store = Store(path)  # a SQLite connection serves only the thread that opened it
+    try:
+        rounds, votes = store.rounds(), store.votes()
+    finally:
+        store.close()
+    if should_stop():
+        raise Cancelled
+    data = gather(rounds, votes, title="GGUF Arena report", include_leaks=include_leaks)
+    _release(votes)
+    _release(rounds)
+    charts = draw_charts(data, ratio, should_stop)
+    if report_dir is None:
+        return charts, None
+    if should_stop():
+        raise Cancelled
+    ImageFile.MAXBLOCK = _PNG_BLOCK  # process-wide, but only ever a smaller step in the same work
+    return charts, write_report(data, report_dir)
+
+
+def export_votes_file(store_path: Path, path: str) -> int:
+    """Write every vote of the store at `store_path` to `path` (CSV by its suffix, else JSONL), whole or not at all;
+    how many. For a worker thread."""
+    with _no_cyclic_gc():
+        store = Store(store_path)  # a SQLite connection serves only the thread that opened it
+        try:
+            votes = store.votes()
+        finally:
+            store.close()
+        (write_csv if Path(path).suffix.lower() == ".csv" else write_jsonl)(votes, path)
+        count = len(votes)
+        _release(votes)
+        return count
+
+
+def import_votes_file(store_path: Path, path: str) -> tuple[int, int]:
+    """(new votes, votes in the file) of adding the votes in `path` to the store at `store_path`: the file is read
+    whole, then its votes added in one transaction, so a bad line or a failed write adds nothing. For a worker
+    thread."""
+    with _no_cyclic_gc():
+        votes = (read_votes_csv if Path(path).suffix.lower() == ".csv" else read_votes_jsonl)(path)
+        store = Store(store_path)
+        try:
+            added = store.add_votes(votes)
+        except sqlite3.Error as error:
+            raise StoreError(f"Could not add the votes of {Path(path).name} to {store_path} ({error}); none was "
+                             "added. Close other programs using the results database, then import again.") from error
+        finally:
+            store.close()
+        total = len(votes)
+        _release(votes)
+        return added, total
 
 
 def _release(items: list) -> None:

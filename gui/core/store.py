@@ -76,6 +76,18 @@ _VOTE_COLUMNS = (
     "comment", "identity_leak", "repeat_of", "control", "cast_at",
 )
 
+# Only a duplicate is skipped; a value breaking a CHECK still raises (OR IGNORE would drop it).
+_INSERT_VOTE = (f"INSERT INTO votes ({', '.join(_VOTE_COLUMNS)}) VALUES ({', '.join('?' for _ in _VOTE_COLUMNS)}) "
+                "ON CONFLICT (round_id, rater, cast_at) DO NOTHING")
+_OUTCOME_COLUMN = _VOTE_COLUMNS.index("outcome")
+
+
+def _vote_values(vote: Vote) -> list:
+    """A vote's values in _VOTE_COLUMNS' order, the outcome as its string."""
+    values = [getattr(vote, column) for column in _VOTE_COLUMNS]
+    values[_OUTCOME_COLUMN] = vote.outcome.value
+    return values
+
 
 class StoreError(Exception):
     """The database cannot be used; the message says which file and what to do."""
@@ -176,21 +188,15 @@ class Store:
 
     def add_vote(self, vote: Vote) -> bool:
         """Commit one vote at once; False when the same vote (round, rater, time) is already there."""
-        values = [getattr(vote, column) for column in _VOTE_COLUMNS]
-        values[_VOTE_COLUMNS.index("outcome")] = vote.outcome.value
-        placeholders = ", ".join("?" for _ in _VOTE_COLUMNS)
-        cursor = self._db.execute(
-            # Only a duplicate is skipped; a value breaking a CHECK still raises (OR IGNORE would drop it).
-            f"INSERT INTO votes ({', '.join(_VOTE_COLUMNS)}) VALUES ({placeholders}) "
-            "ON CONFLICT (round_id, rater, cast_at) DO NOTHING",
-            values,
-        )
-        return cursor.rowcount == 1
+        return self._db.execute(_INSERT_VOTE, _vote_values(vote)).rowcount == 1
 
     def add_votes(self, votes: list[Vote]) -> int:
         """Commit many votes (an import) in one transaction; returns how many were new."""
+        before = self._db.total_changes
         with self._transaction():
-            return sum(self.add_vote(vote) for vote in votes)
+            # One statement for all: row by row, 100,000 votes took seconds of Python around SQLite.
+            self._db.executemany(_INSERT_VOTE, map(_vote_values, votes))
+        return self._db.total_changes - before
 
     def votes(self) -> list[Vote]:
         """Every vote, oldest first."""

@@ -208,8 +208,10 @@ class MainWindow(QMainWindow):
             self.choose_actions.append(action)
         self._open_actions += self.choose_actions
         file_menu.addSeparator()
-        file_menu.addAction("Export votes…").triggered.connect(self.exportRequested)
-        file_menu.addAction("Import votes…").triggered.connect(self.importRequested)
+        self.export_action = file_menu.addAction("Export votes…")
+        self.export_action.triggered.connect(self.exportRequested)
+        self.import_action = file_menu.addAction("Import votes…")
+        self.import_action.triggered.connect(self.importRequested)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -358,6 +360,13 @@ class MainWindow(QMainWindow):
         """While a round runs, Stop is the live command and Send waits."""
         self.send_action.setEnabled(not busy)
         self.stop_action.setEnabled(busy)
+
+    def set_moving_votes(self, doing: str) -> None:
+        """While votes are exported or imported, say so and offer neither again; "" when done."""
+        for action in (self.export_action, self.import_action):
+            action.setEnabled(not doing)
+        if doing:
+            self.show_status(doing)
 
     @Slot(str)
     def show_status(self, text: str) -> None:

@@ -74,9 +74,13 @@ TARGETS = {
     "remote_ttft_overhead_ms": (None, 5.0),
     "leaderboard_s_100k": (None, 1.0),
     "ui_stall_ms.leaderboard_100k": (None, 16.0),
+    "ui_stall_ms.choose_file_max": (None, 16.0),
+    "ui_stall_ms.report_100k": (None, 16.0),
+    "import_votes_s_100k": (None, 5.0),
 }
 REMOTE_TOKENS = 64
 LEADERBOARD_REPS = 3  # the best one counts
+CHOOSE_REPS = 5  # files chosen by hand in one stall record
 
 
 def large_votes() -> list:
@@ -363,6 +367,116 @@ def leaderboard_stall_ms(votes: list) -> tuple[float, dict]:
                        "shown_s": shown_s, "rows": results.leaderboard.standings.rowCount()}
 
 
+async def _choose_by_hand(arena, path: Path) -> None:
+    """Choose `path` in the Left pane as a person does (list, Browse…, drop, recent) and wait for its load."""
+    ended = arena.sides[0].load_ended()
+    arena.window.left.fileChosen.emit(str(path))
+    error = await ended
+    if error is not None:
+        raise RuntimeError(error)
+
+
+def choose_file_stall_ms() -> tuple[float, dict]:
+    """Lateness of a 5 ms GUI-thread timer while Gemma 3 270M (262,144-word vocabulary) is chosen by hand, five
+    times: from the pane's choice to its card shown and its load ended. The sides' engines are fakes: what a
+    real load costs the GUI is ui_stall_ms.loading_max."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.controllers.arena import Arena
+    from gui.widgets.main_window import MainWindow
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakes import FakeEngine
+
+    window = MainWindow()
+    window.blind_action.setChecked(False)  # unblinded: the Left pane is side 0, and shows the card
+    store = Store(Path(tempfile.mkdtemp(prefix="gguf-arena-bench-")) / "results.sqlite")
+    arena = Arena(window, store, (FakeEngine(), FakeEngine()))
+    gc.freeze()  # as gui.app.run_app does once the window and the arena are built
+    probe = StallProbe()
+    late = []
+    try:
+        window.show()
+        QApplication.processEvents()
+        # As the start-up pair is at start: the first choice of a session checks memory through psutil and NVML
+        # for the first time (15 ms).
+        run(arena.load_pair(str(MODELS[0]), None))
+        for _ in range(CHOOSE_REPS):
+            probe.start()
+            run(asyncio.sleep(0.05))  # ticking before the choice, so a stall at the choice itself is seen
+            run(_choose_by_hand(arena, MODELS[1]))
+            QApplication.processEvents()  # the card painted
+            late += probe.take()
+            probe.stop()
+    finally:
+        probe.stop()
+        arena.shutdown()
+        store.close()
+        window.close()
+        window.deleteLater()
+    return max(late), {"ticks": len(late), "p99": percentile(late, 99), "top5": sorted(late)[-5:],
+                       "chosen": CHOOSE_REPS, "file": MODELS[1].name}
+
+
+def report_stall_ms(votes: list) -> tuple[float, dict]:
+    """Lateness of a 5 ms GUI-thread timer while Save report… writes the report from a store of 100,000 votes, as
+    the charts window (already open, its charts drawn: the button is there) does."""
+    from unittest import mock
+
+    from PySide6.QtWidgets import QApplication
+
+    from gui.controllers.results import Results
+    from gui.widgets.main_window import MainWindow
+
+    folder = Path(tempfile.mkdtemp(prefix="gguf-arena-bench-"))
+    store = Store(folder / "results.sqlite")
+    store.add_votes(votes)
+    window = MainWindow()
+    results = Results(window, None, store, folder)
+    run(results.show_charts())
+    QApplication.processEvents()
+    gc.freeze()  # as gui.app.run_app does once the window and the arena are built
+    probe = StallProbe()
+    try:
+        # The "Report saved" box would wait for a click.
+        with mock.patch("gui.controllers.results.QMessageBox.information"):
+            probe.start()
+            started = time.perf_counter()
+            page = run(results.save_report())
+            QApplication.processEvents()  # the charts painted
+            shown_s = time.perf_counter() - started
+            late = probe.take()
+    finally:
+        probe.stop()
+        results.charts.close()
+        window.close()
+        store.close()
+    if page is None:
+        raise RuntimeError(f"no report: {results.charts.status.text()}")
+    return max(late), {"ticks": len(late), "p99": percentile(late, 99), "top5": sorted(late)[-5:],
+                       "saved_s": shown_s, "report_bytes": page.stat().st_size}
+
+
+def import_votes_s_100k(votes: list) -> tuple[float, dict]:
+    """Seconds to import 100,000 votes in FastChat's battle format (JSON Lines) into an empty store, as File ›
+    Import votes… does on the results thread: the file read whole and checked, then one transaction."""
+    from gui.controllers.results import import_votes_file
+
+    winners = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
+    folder = Path(tempfile.mkdtemp(prefix="gguf-arena-bench-"))
+    battles = folder / "battles.jsonl"
+    battles.write_text("".join(
+        json.dumps({"question_id": number, "model_a": vote.model_left, "model_b": vote.model_right,
+                    "winner": winners[vote.outcome.value], "judge": vote.rater, "tstamp": 1_700_000_000 + number})
+        + "\n" for number, vote in enumerate(votes)))
+    started = time.perf_counter()
+    added, total = import_votes_file(folder / "results.sqlite", str(battles))
+    seconds = time.perf_counter() - started
+    if added != len(votes):
+        raise RuntimeError(f"imported {added} of {total} votes")
+    return seconds, {"votes": added, "file_bytes": battles.stat().st_size}
+
+
 def startup_ratio() -> tuple[float, dict]:
     """Median time from before the first import to the first paint: the app's window ÷ a bare QMainWindow.
 
@@ -452,7 +566,8 @@ def print_table(results: dict) -> None:
     rows = []
     for key in ("decode_ratio_vs_bare", "reported_vs_counters", "parallel_efficiency", "ui_stall_ms",
                 "startup_ratio", "rss_mb_no_models", "append_cost_ratio", "remote_decode_ratio",
-                "remote_ttft_overhead_ms", "leaderboard_s_100k", "ui_stall_ms.leaderboard_100k"):
+                "remote_ttft_overhead_ms", "leaderboard_s_100k", "ui_stall_ms.leaderboard_100k",
+                "ui_stall_ms.choose_file_max", "ui_stall_ms.report_100k", "import_votes_s_100k"):
         value = results.get(key)
         items = value.items() if isinstance(value, dict) else [(None, value)]
         for sub, figure in items:
@@ -519,9 +634,12 @@ def main() -> int:
         for side in sides:
             side.shutdown()  # stop, free the model on its own thread, end the thread
     measure(results, "ui_stall_ms", ui_stall_ms)
+    measure(results, "ui_stall_ms.choose_file_max", choose_file_stall_ms)
     votes = large_votes()
     measure(results, "leaderboard_s_100k", leaderboard_s_100k, votes)
     measure(results, "ui_stall_ms.leaderboard_100k", leaderboard_stall_ms, votes)
+    measure(results, "ui_stall_ms.report_100k", report_stall_ms, votes)
+    measure(results, "import_votes_s_100k", import_votes_s_100k, votes)
     measure(results, "startup_ratio", startup_ratio)
     measure(results, "rss_mb_no_models", rss_mb_no_models, results["details"]["startup_ratio"])
     measure(results, "append_cost_ratio", append_cost_ratio)

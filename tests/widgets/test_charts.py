@@ -1,7 +1,6 @@
 """The report's charts and the charts window: each chart draws from data, or says what it still needs."""
 
 import pytest
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from PySide6.QtCore import Qt
@@ -21,7 +20,7 @@ from gui.widgets.charts import (
     tradeoff_chart,
     ttft_chart,
 )
-from gui.widgets.charts_window import ChartsWindow
+from gui.widgets.charts_window import ChartImage, ChartsWindow, draw_charts
 
 MIB = 1024**2
 A, B = "alpha-q4", "beta-q5"
@@ -191,26 +190,29 @@ def window(qtbot):
 
 
 def test_a_window_of_its_own_with_a_tab_per_chart(window, full):
-    window.show_data(full)
+    window.show_charts(draw_charts(full, 2.0))
     assert window.isWindow()
     assert [window.tabs.tabText(index) for index in range(window.tabs.count())] == [title for _, title, _ in CHARTS]
-    assert all(isinstance(window.tabs.widget(index), FigureCanvasQTAgg) for index in range(window.tabs.count()))
+    assert all(isinstance(window.tabs.widget(index), ChartImage) for index in range(window.tabs.count()))
     assert window.tabs.widget(0).accessibleName() == "Ratings chart"
+    # Drawn at the figure's own size (7 inches wide, 100 pixels an inch) for a screen of 2 pixels per pixel.
+    image = window.tabs.widget(0).image
+    assert image.width() == 1400 and image.deviceIndependentSize().width() == 700
 
 
 def test_a_chart_without_data_says_what_is_missing(window, unrated):
-    window.show_data(unrated)
+    window.show_charts(draw_charts(unrated, 1.0))
     page = window.tabs.widget(0)
     assert isinstance(page, QLabel)
     assert page.text() == "No votes yet: rate some rounds to see ratings."
     assert page.accessibleName() == "Ratings: no data"
-    assert isinstance(window.tabs.widget(2), FigureCanvasQTAgg)
+    assert isinstance(window.tabs.widget(2), ChartImage)
 
 
 def test_new_data_keeps_the_tab_being_read(window, full, unrated):
-    window.show_data(full)
+    window.show_charts(draw_charts(full, 1.0))
     window.tabs.setCurrentIndex(3)
-    window.show_data(unrated)
+    window.show_charts(draw_charts(unrated, 1.0))
     assert window.tabs.count() == len(CHARTS)
     assert window.tabs.currentIndex() == 3
 
@@ -219,3 +221,12 @@ def test_the_save_button_asks_for_a_report(qtbot, window):
     assert window.save_button.accessibleName() == "Save report"
     with qtbot.waitSignal(window.saveReportRequested, timeout=1000):
         qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_stale_chart_is_greyed_and_said_to_be_from_before(window, full):
+    window.show_charts(draw_charts(full, 1.0))
+    window.show_busy("Drawing the charts from 3 rounds and 3 votes…")
+    assert not window.tabs.isEnabled() and not window.save_button.isEnabled()
+    assert window.status.text().endswith("The charts below are from before, not current.")
+    window.show_charts(draw_charts(full, 1.0))
+    assert window.tabs.isEnabled() and window.status.isHidden()
