@@ -331,3 +331,21 @@ def impatient_store(path):
     store = Store(path)
     store._db.execute("PRAGMA busy_timeout = 0")
     return store
+
+
+@pytest.mark.parametrize("show, window_of, job", [
+    ("show_leaderboard", "leaderboard", "board_figures"),
+    ("show_charts", "charts", "chart_figures"),
+])
+def test_an_unforeseen_failure_ends_the_busy_state_and_says_where_the_details_are(setup, event_loop, monkeypatch,
+                                                                                   show, window_of, job):
+    window, arena, store, results = setup
+
+    def broken(*args):
+        raise ValueError("'xerr' must not contain negative values")
+
+    monkeypatch.setattr(f"gui.controllers.results.{job}", broken)
+    event_loop.run_until_complete(getattr(results, show)())
+    view = getattr(results, window_of)
+    assert "something unexpected went wrong (ValueError: 'xerr' must not contain negative values)" in view.status.text()
+    assert "View › Log" in view.status.text() and not view.cancel_button.isVisible()

@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import gc
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -14,12 +15,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
+from gui.bridge.worker import TRACEBACK_HINT
 from gui.core.store import Store, StoreError
 from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, write_csv, write_jsonl
 
 # The windows, and the statistics and matplotlib behind them, are imported and built on first use:
 # the app's start must not wait for them.
 
+log = logging.getLogger(__name__)
 HIDDEN = "(hidden until the vote)"
 _RELEASE_SLICE = 5000  # votes freed at once: about 2 ms of holding Python's lock
 # Pillow compresses a PNG holding Python's lock, one output block a call: its 64 KiB blocks took 20 ms each.
@@ -170,6 +173,10 @@ class Results(QObject):
         except StoreError as error:
             self.leaderboard.show_error(str(error))
             return
+        except Exception as error:  # noqa: BLE001 - the window must leave its busy state, whatever went wrong
+            log.exception("computing the leaderboard failed")
+            self.leaderboard.show_error(unexpected("The leaderboard could not be computed", error))
+            return
         if figures is not None:
             self.leaderboard.show_board(*figures)
 
@@ -215,6 +222,10 @@ class Results(QObject):
                        f"Free some disk space or make {self.data} writable, then save the report again.")
             self.charts.show_error(message)
             QMessageBox.warning(self.charts, "Save report", message)
+            return None
+        except Exception as error:  # noqa: BLE001 - the window must leave its busy state, whatever went wrong
+            log.exception("drawing the charts failed")
+            self.charts.show_error(unexpected("The charts could not be drawn", error))
             return None
         if done is None:
             return None
@@ -423,6 +434,11 @@ def import_votes_file(store_path: Path, path: str) -> tuple[int, int]:
         total = len(votes)
         _release(votes)
         return added, total
+
+
+def unexpected(what: str, error: Exception) -> str:
+    """A window's message for a failure nobody foresaw: what failed, why in Python's words, where the details are."""
+    return f"{what}: something unexpected went wrong ({type(error).__name__}: {error}). {TRACEBACK_HINT}"
 
 
 def _release(items: list) -> None:
