@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         batchRequested(), rateRequested(), chartsRequested(): show the batch, rating queue or charts window.
         leaderboardRequested(), historyRequested(): show that window.
         exportRequested(), importRequested(): export the votes to a file, or import a file of them.
+        switchRaterRequested(): another rater takes over this machine (File › Switch rater).
         logRequested(): show the log (View › Log, or Details… on a pane's error).
 
     Keyboard: Ctrl+O opens a file on the side that has the focus (else Left); Ctrl+L and Ctrl+R
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
     historyRequested = Signal()
     exportRequested = Signal()
     importRequested = Signal()
+    switchRaterRequested = Signal()
     logRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
@@ -206,6 +208,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("Export votes…").triggered.connect(self.exportRequested)
         file_menu.addAction("Import votes…").triggered.connect(self.importRequested)
+        self.switch_rater_action = file_menu.addAction("Switch rater…")
+        self.switch_rater_action.triggered.connect(self.switchRaterRequested)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
