@@ -32,7 +32,7 @@ class RubricAgreement:
 
 @dataclass(frozen=True)
 class ScoreMean:
-    """One model's mean rubric score in one category, with a t-based 95% interval over its answers.
+    """One model's mean rubric score in one category, with a t-based 95% interval over its answers, clipped to 0–3.
 
     Each answer's scores are averaged over its raters first: several raters' scores of one answer
     are not independent samples of the model.
@@ -104,7 +104,7 @@ def score_means(votes: Iterable[Vote]) -> dict[str, dict[str, ScoreMean]]:
 
 
 def _mean(answers: list[list[int]]) -> ScoreMean:
-    """The mean of per-answer means, and mean ± t(0.975, n − 1) · sd / √n."""
+    """The mean of per-answer means, and mean ± t(0.975, n − 1) · sd / √n within 0–3."""
     per_answer = np.array([sum(scores) / len(scores) for scores in answers])
     n, mean = len(per_answer), float(per_answer.mean())
     scores = sum(len(given) for given in answers)
@@ -113,7 +113,9 @@ def _mean(answers: list[list[int]]) -> ScoreMean:
     from scipy import stats
 
     half = float(stats.t.ppf(0.975, n - 1) * per_answer.std(ddof=1) / math.sqrt(n))
-    return ScoreMean(mean, mean - half, mean + half, n, scores)
+    # The mean of 0–3 scores lies in 0–3: a bound past either end would say no more than the end does.
+    low, high = max(mean - half, RUBRIC_SCORES[0]), min(mean + half, RUBRIC_SCORES[-1])
+    return ScoreMean(mean, float(low), float(high), n, scores)
 
 
 def _units(votes: Iterable[Vote]) -> list[_Unit]:

@@ -89,16 +89,18 @@ def test_no_agreement_without_an_answer_scored_twice():
 
 
 def test_means_average_each_answer_over_its_raters_then_take_a_t_interval():
-    votes = [scored("r1", "kim", 3, 0), scored("r1", "lee", 3, 2),  # A's answer 3, B's 1
-             scored("r2", "kim", 2, 1, models=("B", "A")),  # A's answer 1 (right side)
-             scored("r3", "kim", 2, 1)]  # A 2, B 1
+    votes = [scored("r1", "kim", 1, 0), scored("r1", "lee", 1, 2),  # A's answer 1, B's 1
+             scored("r2", "kim", 2, 1, models=("B", "A")),  # A's answer 1 (right side), B's 2
+             *(scored(f"r{n}", "kim", 1 + n % 2, 3) for n in range(3, 7))]  # A 2 1 2 1, B 3 3 3 3
     means = score_means(votes)
     a = means["A"]["proof"]
-    # A's answers: 3, 1, 2 → mean 2, sd 1, half-width t(0.975, 2) · 1 / √3 = 4.302653 / 1.732051 = 2.484138.
-    assert (a.mean, a.n, a.scores) == (2.0, 3, 4)
-    assert (a.low, a.high) == pytest.approx((2 - 2.484138, 2 + 2.484138), abs=1e-6)
+    # A's answers: 1 1 2 1 2 1 → mean 4/3, sd 0.516398; t(0.975, 5) = 2.570582; half-width 0.541926.
+    assert (a.mean, a.n, a.scores) == (pytest.approx(4 / 3), 6, 7)
+    assert (a.low, a.high) == pytest.approx((4 / 3 - 0.541926, 4 / 3 + 0.541926), abs=1e-6)
     b = means["B"]["proof"]
-    assert (b.mean, b.n, b.scores) == (pytest.approx(4 / 3), 3, 4)
+    # B's answers 1 2 3 3 3 3: mean 2.5, half-width 2.570582 · 0.836660 / √6 = 0.878021, the top clipped to 3.
+    assert (b.mean, b.n, b.scores) == (2.5, 6, 7)
+    assert (b.low, b.high) == pytest.approx((2.5 - 0.878021, 3.0), abs=1e-6)
 
 
 def test_one_answer_has_a_mean_but_no_interval():
