@@ -187,7 +187,7 @@ PROTOCOL_VOTES = [
 def cells(page: str, section: str) -> list[list[str]]:
     """The rows of the first table after the heading `section`, as lists of cell texts."""
     table = page.split(section, 1)[1].split("</table>", 1)[0]
-    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.DOTALL) for row in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)]
 
 
 @pytest.fixture(scope="module")
