@@ -99,3 +99,25 @@ def test_after_a_restart_the_window_says_an_unfinished_batch_can_be_resumed(batc
     assert status.currentMessage() == "1 unfinished batch can be resumed: Results › Run batch."
     later.arena.sides[0].loaded.emit(later.arena.sides[0].model)  # a model loads: its line, then the hint again
     assert status.currentMessage() == "1 unfinished batch can be resumed: Results › Run batch."
+
+
+def test_the_protocol_runs_its_suite_each_answer_alone_marks_the_batch_and_goes_on_to_rating(
+        batches, event_loop, qtbot, monkeypatch):
+    monkeypatch.setattr("gui.core.protocol.SUITE", "tiny")  # the logic suite's 48 prompts would take a while
+    batches.open()
+    with qtbot.waitSignal(batches.window.rateRequested, timeout=10000):
+        batches.window.protocol_button.click()
+        assert "Running the protocol on tiny" in batches.window.message.text()
+        event_loop.run_until_complete(batches.task)
+    (batch,) = batches.store.batches()
+    assert (batch.suite, batch.settings["protocol"]) == ("tiny", True)
+    rounds = batches.store.rounds()
+    assert len(rounds) == 3 and {r.mode for r in rounds} == {"sequential"}
+    assert not any(m["contended"] for r in rounds for m in (r.left_metrics, r.right_metrics))
+    assert "each vote needs a 0–3 score per answer" in batches.window.message.text()
+
+
+def test_a_plain_batch_carries_no_protocol_mark(batches, event_loop):
+    event_loop.run_until_complete(batches.start("tiny", 1, 0))
+    (batch,) = batches.store.batches()
+    assert "protocol" not in batch.settings

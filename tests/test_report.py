@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from gui.core.report_data import gather
+from gui.core.rubric import ordinal_alpha
 from gui.core.store import RoundRecord
 from gui.core.votes import Outcome, Vote
 from gui.report.html import default_report_dir, write_report
@@ -156,3 +157,71 @@ def test_default_report_dir_is_named_by_the_minute(tmp_path):
     assert found.parent == tmp_path / "reports"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-\d{4}", found.name)
     assert isinstance(found, Path)
+
+
+def protocol_rounds():
+    """Four logic rounds of two models, each answer alone; only alpha-q4's answers were checked for JSON."""
+    return [
+        RoundRecord(
+            id=f"p{index}", created_at=f"2026-11-24T09:0{index}:00", chat_id=f"p{index}", turn=1, prompt="Prove it.",
+            category=("proof", "causal")[index // 2], mode="sequential", swapped=False,
+            left_model=identity("alpha-q4", "/models/alpha.gguf"), right_model=identity("beta-q8", "/models/beta.gguf"),
+            left_output="", right_output="", left_metrics=answer(0.2 + index / 10, 50.0, False),
+            right_metrics=answer(0.5, 20.0, False), environment={}, params={},
+            left_checks=[{"kind": "json", "passed": index != 3, "detail": ""}], right_checks=None,
+        )
+        for index in range(4)
+    ]
+
+
+# (round, kim's left and right scores, lee's): alpha-q4 is on the Left throughout.
+PROTOCOL_SCORES = [("p0", (3, 1), (3, 2)), ("p1", (2, 0), (2, 0)), ("p2", (3, 3), (3, 2)), ("p3", (1, 2), (2, 2))]
+PROTOCOL_VOTES = [
+    Vote(round_id, "alpha-q4", "beta-q8", Outcome.LEFT, rater=rater, category=("proof", "causal")[int(round_id[1]) // 2],
+         rubric_left=scores[0], rubric_right=scores[1])
+    for round_id, kim, lee in PROTOCOL_SCORES
+    for rater, scores in (("kim", kim), ("lee", lee))
+]
+
+
+def cells(page: str, section: str) -> list[list[str]]:
+    """The rows of the first table after the heading `section`, as lists of cell texts."""
+    table = page.split(section, 1)[1].split("</table>", 1)[0]
+    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.DOTALL) for row in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)]
+
+
+@pytest.fixture(scope="module")
+def protocol_page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("protocol")
+    return write_report(gather(protocol_rounds(), PROTOCOL_VOTES), out).read_text(encoding="utf-8")
+
+
+def test_the_protocol_table_gives_rubric_means_with_intervals_speed_memory_and_load_per_model(protocol_page):
+    page = protocol_page
+    rows = cells(page, "<h3>Protocol: rubric score")
+    assert rows[0] == ["Model", "causal (0–3)", "proof (0–3)", "TTFT P95, isolated", "Decode tok/s, isolated",
+                       "Peak memory", "Load time"]
+    # alpha-q4 causal: answers 3 and 1.5 (kim 1, lee 2): mean 2.25, t(0.975, 1) · 1.0607 / √2 = 9.53: clipped to 0–3.
+    # proof: answers 3 and 2, mean 2.5, half-width 12.706 · 0.7071 / √2 = 6.35: clipped too.
+    # TTFT 0.2 0.3 0.4 0.5: P95 = 0.4 + 0.85 · 0.1 = 0.485.
+    assert rows[1] == ["alpha-q4", "2.25 (0.00–3.00)\nn = 2", "2.50 (0.00–3.00)\nn = 2", "0.48 s (n = 4)",
+                       "50.0 (n = 4)", "460.0 MiB", "1.25 s (n = 1)"]
+    assert rows[2][:3] == ["beta-q8", "2.25 (0.00–3.00)\nn = 2", "0.75 (0.00–3.00)\nn = 2"]
+    assert "t-based 95% confidence interval" in page
+
+
+def test_the_alpha_table_and_json_validity_stand_in_the_report(protocol_page):
+    page = protocol_page
+    rows = cells(page, "<h3>Rubric agreement")
+    assert [row[0] for row in rows] == ["Category", "all categories", "causal", "proof"]
+    assert rows[1][2:] == ["8", "2"] and rows[2][2:] == rows[3][2:] == ["4", "2"]
+    assert float(rows[1][1]) == pytest.approx(ordinal_alpha([[3, 1, 2, 0, 3, 3, 1, 2], [3, 2, 2, 0, 3, 2, 2, 2]]),
+                                              abs=5e-4)
+    models = cells(page, '<h2 id="pair">')
+    assert models[0][-1] == "JSON validity"
+    assert models[1][-1] == "75% (3 of 4)" and models[2][-1] == "—"
+
+
+def test_without_scores_the_protocol_tables_say_what_to_do(written):
+    _, page = written
+    assert "No answer was scored by two raters yet: agreement needs a second rater (File › Switch rater)." in page

@@ -484,6 +484,22 @@ class Arena(QObject):
             self.rater = name.strip()
         return self.rater
 
+    def switch_rater(self) -> str | None:
+        """Ask who rates from now on (File › Switch rater); their name, or None when cancelled or left blank."""
+        name, ok = QInputDialog.getText(
+            self.window, "Switch rater", "Who rates from now on? Your name or initials, kept with each vote:"
+        )
+        if not ok:
+            return None
+        if not name.strip():
+            self.window.show_status(
+                "Rater not switched: type a name (File › Switch rater), so that each rater's votes stay apart."
+            )
+            return None
+        self.rater = name.strip()
+        self.window.show_status(f"Rater: {self.rater}. Votes from now on are theirs; their rating queue starts over.")
+        return self.rater
+
     @Slot(str)
     def _on_send_requested(self, text: str) -> None:
         if any(side.busy for side in self.sides):

@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QFileDialog
 
 from gui.bridge.batch_runner import BatchRunner
+from gui.core import protocol
 from gui.core.batch import RESUMABLE, batch_settings, duration_text, items_of, start_or_resume
 from gui.core.store import Store
 from gui.core.suites import SuiteError, available_suites, find_suite, import_suite
@@ -30,6 +31,7 @@ class BatchSession(QObject):
         self.runner: BatchRunner | None = None
         self.task: asyncio.Task | None = None
         self.window.startRequested.connect(self.start)
+        self.window.protocolRequested.connect(self.start_protocol)
         self.window.resumeRequested.connect(self.resume)
         self.window.pauseToggled.connect(self._on_pause_toggled)
         self.window.cancelRequested.connect(self.cancel)
@@ -67,7 +69,11 @@ class BatchSession(QObject):
             for b in self.store.batches() if b.state in RESUMABLE
         ])
 
-    def start(self, suite_name: str, repeats: int, controls: int) -> asyncio.Task | None:
+    def start_protocol(self, repeats: int, controls: int) -> asyncio.Task | None:
+        """Run the protocol: the logic suite as a batch whose votes need a rubric score per answer."""
+        return self.start(protocol.SUITE, repeats, controls, is_protocol=True)
+
+    def start(self, suite_name: str, repeats: int, controls: int, is_protocol: bool = False) -> asyncio.Task | None:
         """Plan a batch of `suite_name` on the loaded pair (or take up the same one left unfinished) and run it."""
         models = [side.model for side in self.arena.sides]
         if any(model is None for model in models):
@@ -82,7 +88,8 @@ class BatchSession(QObject):
         # One sampling for both models keeps the comparison fair; the Left column's settings are used.
         sampling = settings.sampling(0)
         load = [settings.load_params(index ^ self.arena.swapped) for index in (0, 1)]
-        plan = batch_settings(suite, [model.source for model in models], sampling, load, repeats, controls)
+        plan = batch_settings(suite, [model.source for model in models], sampling, load, repeats, controls,
+                              protocol=is_protocol)
         batch, _resumed = start_or_resume(self.store, plan, self.rng)
         return self._run(batch)
 
@@ -101,7 +108,8 @@ class BatchSession(QObject):
         self.runner.progressed.connect(lambda done, total, eta: self.window.show_progress(done, total, duration_text(eta)))
         self.arena.hold_for_batch(True)
         self.window.set_running(True)
-        self.window.show_message(f"Running {batch.suite}: each answer runs alone, the models in turn.")
+        kind = "the protocol on " if protocol.is_protocol(batch) else ""
+        self.window.show_message(f"Running {kind}{batch.suite}: each answer runs alone, the models in turn.")
         self.task = asyncio.ensure_future(self._run_to_end())
         return self.task
 
@@ -114,7 +122,11 @@ class BatchSession(QObject):
             self.refresh()
         done = len(self.store.batch_keys_done(self.runner.batch.id))
         total = len(self.runner.batch.plan)
-        if state == "finished":
+        if state == "finished" and protocol.is_protocol(self.runner.batch):
+            self.window.show_message(f"Finished: {done} rounds stored. Rate them blind: each vote needs a 0–3 score "
+                                     "per answer.")
+            self.window.rateRequested.emit()  # the protocol goes on to the rating queue
+        elif state == "finished":
             self.window.show_message(f"Finished: {done} rounds stored. Rate them blind: Rate rounds….")
         else:
             self.window.show_message(f"Cancelled with {done} of {total} rounds stored: resume it from the list below.")

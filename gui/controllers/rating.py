@@ -4,6 +4,7 @@ import random
 
 from PySide6.QtCore import QObject, Qt, Slot
 
+from gui.core.protocol import Guides
 from gui.core.rating_queue import RatingQueue
 from gui.core.records import earlier_turns, vote_on
 from gui.core.store import RoundRecord, Store
@@ -38,7 +39,11 @@ def reveal_text(model: dict, metrics: dict | None, checks: list[dict] | None) ->
 
 
 class RatingSession(QObject):
-    """Feeds the queue window from the store; the arena's rater name and pending round are shared."""
+    """Feeds the queue window from the store; the arena's rater name and pending round are shared.
+
+    Several raters take turns on one machine: each has their own queue of every round, blind to
+    the others' votes; File › Switch rater (or the window's button) starts the next one's.
+    """
 
     def __init__(self, arena, store: Store, rng: random.Random | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -53,7 +58,10 @@ class RatingSession(QObject):
         self.queue: RatingQueue | None = None
         self.rated = 0
         self._rounds: list[RoundRecord] = []
+        self._guides = Guides([], [])
         self.window.nextRequested.connect(self.show_next)
+        self.window.switchRaterRequested.connect(self._on_switch_rater)
+        arena.window.switchRaterRequested.connect(self._on_switch_rater)
         self.window.repeatRateChanged.connect(self._on_repeat_rate_changed)
         self.window.rating.voteCast.connect(self._on_vote_cast)
 
@@ -62,6 +70,7 @@ class RatingSession(QObject):
         """Start the queue over from the store (rounds added since are in it) and show the first round."""
         rater = self.arena.ensure_rater()
         self._rounds = self.store.rounds()
+        self._guides = Guides(self.store.batches(), self._rounds)
         pending = [self.arena.pending.id] if self.arena.pending is not None else []
         self.queue = RatingQueue(self._rounds, self.store.votes(), rater, repeat_rate=self.repeat_rate,
                                  rng=self.rng, exclude=pending)
@@ -78,7 +87,9 @@ class RatingSession(QObject):
             return
         # A count of rounds left would stand still on a repeat and give it away: count votes instead.
         status = f"{self.rated} rated this session · rater: {self.queue.rater or 'unnamed'}"
-        self.window.show_round(status, round_text(record, self._rounds), record.left_output, record.right_output)
+        guide = self._guides.of(record)
+        self.window.show_round(status, round_text(record, self._rounds), record.left_output, record.right_output,
+                               guide.text() if guide else "", guide is not None and guide.scores_required)
 
     def cast_vote(self, outcome: str, rubric_left, rubric_right, comment: str) -> Vote:
         """Commit the vote on the round shown (a repeat is stored with it), then reveal."""
@@ -102,6 +113,14 @@ class RatingSession(QObject):
     def _on_vote_cast(self, outcome: str, rubric_left, rubric_right, comment: str) -> None:
         if self.queue is not None and self.queue.current is not None:
             self.cast_vote(outcome, rubric_left, rubric_right, comment)
+
+    @Slot()
+    def _on_switch_rater(self) -> None:
+        if self.arena.switch_rater() is None:
+            return
+        self.rated = 0  # the status counts this rater's votes
+        if self.window.isVisible():
+            self.open()
 
     @Slot(float)
     def _on_repeat_rate_changed(self, rate: float) -> None:

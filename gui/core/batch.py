@@ -73,8 +73,12 @@ def remaining(batch: BatchRecord, done: set[str]) -> list[BatchEntry]:
 
 
 def batch_settings(suite: Suite, model_paths: list[str], sampling: SamplingParams, load: list[LoadParams],
-                   repeats: int, controls: int) -> dict:
-    """Everything a batch runs with, the suite's items included: a resume runs what was planned, even if the file changed."""
+                   repeats: int, controls: int, protocol: bool = False) -> dict:
+    """Everything a batch runs with, the suite's items included: a resume runs what was planned, even if the file changed.
+
+    A protocol batch is marked (its votes need rubric scores); others carry no mark, so a batch
+    left unfinished before the mark existed still matches its settings and resumes.
+    """
     return {
         "suite": suite.name,
         "items": [asdict(item) for item in suite.items],
@@ -83,6 +87,7 @@ def batch_settings(suite: Suite, model_paths: list[str], sampling: SamplingParam
         "load": [asdict(params) for params in load],
         "repeats": repeats,
         "controls": controls,
+        **({"protocol": True} if protocol else {}),
     }
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gui.core.rubric import RubricAgreement, rubric_agreement
+from gui.core.rubric import agreement_line as rubric_agreement_line
 from gui.core.votes import Outcome, Vote
 
 # scipy and statsmodels take about a second and 140 MB to import: each function imports what it
@@ -72,6 +74,7 @@ class Leaderboard:
     votes_to_separate: int | None
     position_bias: PositionBias | None
     agreement: Agreement | None
+    rubric_agreement: RubricAgreement | None  # Krippendorff's alpha on the 0–3 scores
     flip_rates: dict[str, tuple[int, int]]
     control_picks: dict[str, tuple[int, int]]
 
@@ -108,6 +111,7 @@ def compute_leaderboard(
         votes_to_separate=votes_to_separate(rows, rated),
         position_bias=position_bias(first_looks),
         agreement=agreement(first_looks),
+        rubric_agreement=rubric_agreement(first_looks),
         flip_rates=flip_rates(counted),
         control_picks=control_picks(first_looks),
     )
@@ -430,7 +434,7 @@ def _standing_lines(rows: tuple[Row, ...]) -> list[str]:
 
 
 def summary_lines(board: Leaderboard) -> list[str]:
-    """Position bias, rater agreement, votes to separate the top two and flip rates, one line each."""
+    """Position bias, rater agreement (votes, rubric), votes to separate the top two and flip rates, one line each."""
     bias = board.position_bias
     if bias is None:
         bias_line = "Position bias: no decisive votes"
@@ -439,7 +443,8 @@ def summary_lines(board: Leaderboard) -> list[str]:
             f"Position bias: Left won {bias.left_share:.1%} of {bias.decisive} decisive votes "
             f"(two-sided binomial p = {bias.p_value:.3g})"
         )
-    lines = [bias_line, _agreement_line(board.agreement), _separation_line(board.votes_to_separate)]
+    lines = [bias_line, _agreement_line(board.agreement), rubric_agreement_line(board.rubric_agreement),
+             _separation_line(board.votes_to_separate)]
     for rater, (flips, pairs) in board.flip_rates.items():
         lines.append(f"Flip rate of {rater or 'unnamed rater'}: {flips} of {pairs} swapped repeats")
     for rater, (decisive, controls) in board.control_picks.items():

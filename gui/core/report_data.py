@@ -9,6 +9,7 @@ import numpy as np
 
 from gui.core.cpu import weights_text
 from gui.core.leaderboard import Row, compute_leaderboard, summary_lines
+from gui.core.rubric import RubricAgreement, ScoreMean, score_means
 from gui.core.store import RoundRecord
 from gui.core.summary import Distribution, distribution
 from gui.core.votes import Vote
@@ -75,6 +76,11 @@ class CheckRates:
     by_category: dict[str, dict[str, PassRate]]
     by_kind: dict[str, dict[str, PassRate]]
 
+    @property
+    def json_validity(self) -> dict[str, PassRate]:
+        """Per model, how many answers the `json` check found to be valid JSON, of those it ran on."""
+        return {model: kinds["json"] for model, kinds in self.by_kind.items() if "json" in kinds}
+
 
 @dataclass(frozen=True)
 class Quality:
@@ -82,6 +88,8 @@ class Quality:
 
     rows: tuple[Row, ...]
     rubric_by_category: dict[str, dict[str, float]]
+    rubric_means: dict[str, dict[str, ScoreMean]]  # per answer over its raters, with t-based 95% intervals
+    rubric_agreement: RubricAgreement | None  # Krippendorff's alpha (ordinal) on the 0–3 scores
     summary_lines: tuple[str, ...]
     votes: int  # votes counted
     repeat_votes: int  # of those, votes on swapped repeats: they count for flip rates only
@@ -255,6 +263,9 @@ def _quality(votes: list[Vote], include_leaks: bool) -> Quality:
     return Quality(
         rows=board.rows,
         rubric_by_category=board.rubric_by_category,
+        # Repeats show an answer a second time: one rater's judgement would count twice.
+        rubric_means=score_means(vote for vote in counted if vote.repeat_of is None),
+        rubric_agreement=board.rubric_agreement,
         summary_lines=tuple(summary_lines(board)),
         votes=len(counted),
         repeat_votes=sum(vote.repeat_of is not None for vote in counted),

@@ -10,6 +10,7 @@ import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gui.core.report_data import ModelFigures, PassRate, ReportData, Timing
+from gui.core.rubric import ScoreMean
 from gui.core.summary import Distribution, mean_sd_text, p50_p95_text
 from gui.widgets.charts import CHARTS, MISSING, NO_CATEGORY
 from gui.widgets.units import DASH, format_bytes, format_count
@@ -115,12 +116,24 @@ def _page(data: ReportData, charts: dict[str, Path]) -> str:
 def _pair(data: ReportData) -> str:
     if not data.models:
         return "<p>No rounds yet.</p>"
+    validity = data.checks.json_validity
     rows = [
         [info.label, Path(info.path).name if info.path else DASH, format_bytes(info.file_size),
-         info.quantization or DASH, info.architecture or DASH, format_count(info.parameter_count)]
+         info.quantization or DASH, info.architecture or DASH, format_count(info.parameter_count),
+         _validity(validity.get(info.label))]
         for info in (model.info for model in data.models)
     ]
-    return _table(["Model", "File", "Size", "Quantization", "Architecture", "Parameters"], rows, numeric=(2, 5))
+    headers = ["Model", "File", "Size", "Quantization", "Architecture", "Parameters", "JSON validity"]
+    note = (
+        '<p class="note">JSON validity: the share of answers that parse as JSON, of those a suite checked '
+        "for it (the json check).</p>"
+    )
+    return _table(headers, rows, numeric=(2, 5, 6)) + note
+
+
+def _validity(rate: PassRate | None) -> str:
+    """"92% (23 of 25)", or a dash where no answer was checked for JSON."""
+    return DASH if rate is None else f"{rate.rate:.0%} ({rate.passed} of {rate.total})"
 
 
 def _metrics(data: ReportData) -> str:
@@ -177,7 +190,8 @@ def _quality(data: ReportData) -> str:
     parts = ["<h3>Blind ratings</h3>", _ratings(data)]
     parts.append(f"<p>{_e(_votes_line(data))}</p>")
     parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in quality.summary_lines) + "</ul>")
-    parts += ["<h3>Rubric score by category (mean, 0–3)</h3>", _rubric(data)]
+    parts += ["<h3>Protocol: rubric score by category, speed and memory</h3>", _protocol(data)]
+    parts += ["<h3>Rubric agreement (Krippendorff's alpha, ordinal)</h3>", _alpha(data)]
     parts += ["<h3>Automatic checks</h3>", _checks(data)]
     return "\n".join(parts)
 
@@ -215,20 +229,69 @@ def _votes_line(data: ReportData) -> str:
     return f"{quality.votes} votes counted{repeats}, by {count} rater{'s' if count != 1 else ''}: {raters}{leaks}."
 
 
-def _rubric(data: ReportData) -> str:
-    rubric = data.quality.rubric_by_category
-    if not rubric:
-        return "<p>No rubric scores yet.</p>"
-    categories = sorted({category for means in rubric.values() for category in means})
+def _protocol(data: ReportData) -> str:
+    """Per model: mean rubric score ± 95% CI per category, then TTFT P95, decode rate, peak memory, load time."""
+    means = data.quality.rubric_means
+    if not means:
+        return "<p>No rubric scores yet: run the protocol (Results › Run batch › Run protocol) and rate it.</p>"
+    categories = sorted({category for own in means.values() for category in own})
+    figures = {model.info.label: model for model in data.models}
+    # Models known only from imported votes have scores but no figures here.
     rows = [
-        [model, *(_or_dash(means.get(category), ".2f") for category in categories)]
-        for model, means in rubric.items()
+        [model, *(_score(means.get(model, {}).get(category)) for category in categories), *_speed(figures.get(model))]
+        for model in dict.fromkeys([*figures, *means])
     ]
-    return _table(["Model", *(category or NO_CATEGORY for category in categories)], rows)
+    headers = ["Model", *(f"{category or NO_CATEGORY} (0–3)" for category in categories),
+               "TTFT P95, isolated", "Decode tok/s, isolated", "Peak memory", "Load time"]
+    note = (
+        '<p class="note">Rubric: each answer\'s 0–3 score is first averaged over its raters; the cell gives the '
+        "mean over answers with a t-based 95% confidence interval, mean ± t(0.975, n − 1) · sd / √n, and n, the "
+        "answers scored (no interval below two; bounds clipped to 0–3). Swapped repeats are left out. Speed from "
+        "isolated answers (the other model idle, as the protocol runs them): TTFT P95, mean decode tok/s; peak "
+        "memory is weights + context; load time the median over loads.</p>"
+    )
+    return _table(headers, rows) + note
 
 
-def _or_dash(value: float | None, spec: str) -> str:
-    return DASH if value is None else format(value, spec)
+def _score(mean: ScoreMean | None) -> str:
+    """"2.33 (1.81–2.85)\nn = 12"; the mean alone below two answers; a dash without scores."""
+    if mean is None:
+        return DASH
+    interval = "" if mean.low is None else f" ({mean.low:.2f}–{mean.high:.2f})"
+    return f"{mean.mean:.2f}{interval}\nn = {mean.n}"
+
+
+def _speed(model: ModelFigures | None) -> list[str]:
+    """TTFT P95 and mean decode rate of isolated answers, peak memory, load time; dashes where unknown."""
+    if model is None:
+        return [DASH] * 4
+    ttft, decode = model.isolated.ttft, model.isolated.decode
+    return [
+        DASH if ttft is None else f"{ttft.p95:.2f} s (n = {ttft.n})",
+        DASH if decode is None else f"{decode.mean:.1f} (n = {decode.n})",
+        format_bytes(model.peak_memory_bytes),
+        _load_time(model),
+    ]
+
+
+def _alpha(data: ReportData) -> str:
+    """Alpha over every answer scored twice or more, then per category."""
+    found = data.quality.rubric_agreement
+    if found is None:
+        return "<p>No answer was scored by two raters yet: agreement needs a second rater (File › Switch rater).</p>"
+    rows = [[label, _alpha_value(alpha.value), str(alpha.answers), str(alpha.raters)]
+            for label, alpha in [("all categories", found.overall),
+                                 *((category or NO_CATEGORY, alpha) for category, alpha in found.by_category.items())]]
+    note = (
+        '<p class="note">Krippendorff\'s alpha for ordinal data over the answers two raters or more scored '
+        "(1 perfect agreement, 0 no better than chance); an answer a rater did not score is a gap, not a zero. "
+        "The kappa on votes is under Blind ratings.</p>"
+    )
+    return _table(["Category", "Alpha", "Answers", "Raters"], rows) + note
+
+
+def _alpha_value(value: float | None) -> str:
+    return "undefined (every score the same)" if value is None else f"{value:.3f}"
 
 
 def _checks(data: ReportData) -> str:

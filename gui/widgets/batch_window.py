@@ -27,6 +27,8 @@ class BatchWindow(QWidget):
 
     Signals:
         startRequested(str, int, int): suite name, runs of each prompt, control rounds.
+        protocolRequested(int, int): run the protocol (the logic suite, a rubric required when rating):
+            runs of each prompt, control rounds.
         resumeRequested(str): resume the unfinished batch with this id.
         pauseToggled(bool): pause (True) or go on (False) after the round in hand.
         cancelRequested(): stop now; finished rounds stay and the batch can be resumed.
@@ -35,6 +37,7 @@ class BatchWindow(QWidget):
     """
 
     startRequested = Signal(str, int, int)
+    protocolRequested = Signal(int, int)
     resumeRequested = Signal(str)
     pauseToggled = Signal(bool)
     cancelRequested = Signal()
@@ -66,6 +69,14 @@ class BatchWindow(QWidget):
 
         self.start_button = _button("Start", "Start the batch")
         self.start_button.clicked.connect(self._on_start)
+        self.protocol_button = _button("Run protocol", "Run the rating protocol")
+        self.protocol_button.setToolTip(
+            "The logic suite through both models, each answer alone (isolated timing); then rate it blind, "
+            "a 0–3 rubric score per answer required, the reference and rubric note shown as a guide."
+        )
+        self.protocol_button.clicked.connect(
+            lambda: self.protocolRequested.emit(self.repeats.value(), self.controls.value())
+        )
         self.pause_button = _button("Pause", "Pause the batch")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._on_pause_toggled)
@@ -74,7 +85,7 @@ class BatchWindow(QWidget):
         self.rate_button = _button("Rate rounds…", "Rate the finished rounds")
         self.rate_button.clicked.connect(self.rateRequested)
         controls = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.cancel_button):
+        for button in (self.start_button, self.protocol_button, self.pause_button, self.cancel_button):
             controls.addWidget(button)
         controls.addStretch(1)
         controls.addWidget(self.rate_button)
@@ -130,7 +141,7 @@ class BatchWindow(QWidget):
     def set_running(self, running: bool) -> None:
         """While a batch runs, Pause and Cancel are live; otherwise Start and Resume."""
         self._running = running
-        for widget in (self.start_button, self.suites, self.repeats, self.controls, self.import_button,
+        for widget in (self.start_button, self.protocol_button, self.suites, self.repeats, self.controls, self.import_button,
                        self.unfinished):
             widget.setEnabled(not running)
         self.resume_button.setEnabled(not running and self.unfinished.count() > 0)

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         batchRequested(), rateRequested(), chartsRequested(): show the batch, rating queue or charts window.
         leaderboardRequested(), historyRequested(), fitPlannerRequested(): show that window.
         exportRequested(), importRequested(): export the votes to a file, or import a file of them.
+        switchRaterRequested(): another rater takes over this machine (File › Switch rater).
         logRequested(): show the log (View › Log, or Details… on a pane's error).
         loadRunRequested(): show the Load run window (a served side under N requests at once).
 
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
     fitPlannerRequested = Signal()
     exportRequested = Signal()
     importRequested = Signal()
+    switchRaterRequested = Signal()
     logRequested = Signal()
     loadRunRequested = Signal()
 
@@ -212,6 +214,8 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(self.exportRequested)
         self.import_action = file_menu.addAction("Import votes…")
         self.import_action.triggered.connect(self.importRequested)
+        self.switch_rater_action = file_menu.addAction("Switch rater…")
+        self.switch_rater_action.triggered.connect(self.switchRaterRequested)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)

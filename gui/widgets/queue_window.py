@@ -49,14 +49,17 @@ class QueueWindow(QWidget):
     """Shows one stored round at a time as Left and Right only; the vote reveals the models.
 
     Keys: 1–4 vote (the rating bar), Enter or N next round, S skip (the round stays unrated).
+    Where the suite gave a reference answer or a rubric note, it shows under the answers as a guide.
 
     Signals:
         nextRequested(): show the next round (after a vote, or to skip this one unrated).
         repeatRateChanged(float): the share (0–1) of rated pairs that come back, sides swapped.
+        switchRaterRequested(): another rater takes over; their queue starts over.
     """
 
     nextRequested = Signal()
     repeatRateChanged = Signal(float)
+    switchRaterRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -75,8 +78,13 @@ class QueueWindow(QWidget):
         self.repeats.valueChanged.connect(lambda percent: self.repeatRateChanged.emit(percent / 100))
         repeats_label = QLabel("Swapped repeats")
         repeats_label.setBuddy(self.repeats)
+        self.switch_rater_button = QPushButton("Switch rater…")
+        self.switch_rater_button.setAccessibleName("Switch rater")
+        self.switch_rater_button.setToolTip("Another rater takes over: asks their name and starts their queue")
+        self.switch_rater_button.clicked.connect(self.switchRaterRequested)
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
+        top.addWidget(self.switch_rater_button)
         top.addWidget(repeats_label)
         top.addWidget(self.repeats)
 
@@ -87,6 +95,8 @@ class QueueWindow(QWidget):
         answers = QSplitter(Qt.Orientation.Horizontal)
         answers.addWidget(self.left)
         answers.addWidget(self.right)
+        self.guide = _text_view("Rubric guide")
+        self.guide.setMaximumHeight(200)
 
         self.rating = RatingBar()
         self.next_button = QPushButton("Next round")
@@ -111,6 +121,7 @@ class QueueWindow(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.prompt)
         layout.addWidget(answers, 1)
+        layout.addWidget(self.guide)
         layout.addWidget(self.rating)
         layout.addLayout(buttons)
         self.show_nothing("Nothing to rate.")
@@ -127,15 +138,18 @@ class QueueWindow(QWidget):
         self.repeats.setValue(round(rate * 100))
         self.repeats.blockSignals(False)
 
-    def show_round(self, status: str, prompt: str, left: str, right: str) -> None:
-        """A round to judge: its prompt (with earlier turns) and the two answers; the vote is asked."""
+    def show_round(self, status: str, prompt: str, left: str, right: str, guide: str = "",
+                   scores_required: bool = False) -> None:
+        """A round to judge: its prompt (with earlier turns), the two answers and the rubric guide; the vote is asked."""
         self.status.setText(status)
         self.prompt.setPlainText(prompt)
+        self.guide.setPlainText(guide)
+        self.guide.setVisible(bool(guide))
         for column, text in ((self.left, left), (self.right, right)):
             column.answer.setPlainText(text)
             column.revealed.clear()
             column.revealed.hide()
-        self.rating.ask()
+        self.rating.ask(scores_required)
         self.next_button.setEnabled(False)
         self.skip_button.setEnabled(True)
 
@@ -154,6 +168,8 @@ class QueueWindow(QWidget):
         """The queue is empty: say so, and what to do."""
         self.status.setText(status)
         self.prompt.clear()
+        self.guide.clear()
+        self.guide.hide()
         for column in (self.left, self.right):
             column.answer.clear()
             column.revealed.hide()

@@ -1,4 +1,4 @@
-"""The blind vote under the answers: which side is better (keys 1–4), an optional rubric and a comment."""
+"""The blind vote under the answers: which side is better (keys 1–4), a rubric (optional or required) and a comment."""
 
 import itertools
 
@@ -44,7 +44,8 @@ class ScoreCombo(QComboBox):
         for score, text in enumerate(RUBRIC):
             self.addItem(text, score)
         self.setAccessibleName(name)
-        self.setToolTip(f"{name}: optional, 0 (wrong) to 3 (rigorous, correct, clear)")
+        self.name = name
+        self.set_required(False)
         # The longest description would make the bar wider than the window.
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(14)
@@ -64,6 +65,11 @@ class ScoreCombo(QComboBox):
     def score(self) -> int | None:
         return self.currentData()
 
+    def set_required(self, required: bool) -> None:
+        """Say in the tooltip whether a vote needs this score."""
+        need = "required" if required else "optional"
+        self.setToolTip(f"{self.name}: {need}, 0 (wrong) to 3 (rigorous, correct, clear)")
+
 
 def _typing_in(widget: QWidget | None) -> bool:
     """Whether the focus is in an editable text field that already holds text."""
@@ -78,7 +84,8 @@ class RatingBar(QFrame):
     """Asks for one vote on the round just answered; hidden until ask().
 
     Keys 1–4 vote while the bar is shown and enabled, except in a text field, where a digit
-    is text (and on a score box, where it picks the score).
+    is text (and on a score box, where it picks the score). Asked with scores required, a vote
+    without both scores is refused: the bar says which is missing and keeps what was entered.
 
     Signals:
         voteCast(str, object, object, str): outcome ("left", "right", "tie", "both_bad"),
@@ -91,6 +98,7 @@ class RatingBar(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._open = False
+        self._scores_required = False
 
         question = QLabel("Which answer is better?")
         font = question.font()
@@ -148,9 +156,12 @@ class RatingBar(QFrame):
         return [*self.buttons, self.left_score, self.right_score, self.comment]
 
     @Slot()
-    def ask(self) -> None:
-        """Show the bar ready for a new vote: no scores, no comment."""
+    def ask(self, scores_required: bool = False) -> None:
+        """Show the bar ready for a new vote: no scores, no comment; `scores_required` refuses a vote without both."""
         self._open = True
+        self._scores_required = scores_required
+        for combo in (self.left_score, self.right_score):
+            combo.set_required(scores_required)
         self.left_score.setCurrentIndex(0)
         self.right_score.setCurrentIndex(0)
         self.comment.clear()
@@ -183,6 +194,15 @@ class RatingBar(QFrame):
     @Slot(str)
     def _vote(self, outcome: str) -> None:
         if not self._open:
+            return
+        missing = [combo for combo in (self.left_score, self.right_score) if combo.score() is None]
+        if self._scores_required and missing:
+            names = " and ".join(combo.name.lower() for combo in missing)
+            self.result.setText(
+                f"Not saved: give the {names} (0–3) first; this protocol needs a rubric score for each answer."
+            )
+            self.result.show()
+            missing[0].setFocus()
             return
         # Closed before anyone hears of the vote: a slot that opens a dialog must not let a second one in.
         self._close()

@@ -303,3 +303,17 @@ def test_a_computation_asked_to_stop_raises_cancelled_between_resamples():
 
     with pytest.raises(Cancelled, match="stopped after 200 of 1000 bootstrap resamples"):
         compute_leaderboard(seeded_votes(*SHAPES["eight_models_3000_votes"]), should_stop=stop_on_third_poll)
+
+
+def test_rubric_agreement_stands_beside_kappa_and_leaves_swapped_repeats_out():
+    first = [Vote("r1", "A", "B", L, rater=rater, category="proof", rubric_left=3, rubric_right=left)
+             for rater, left in (("kim", 1), ("lee", 0))]
+    # A repeat shows the same answers again: its scores would count one rater's judgement twice.
+    repeat = Vote("r9", "B", "A", R, rater="kim", category="proof", rubric_left=3, rubric_right=0, repeat_of="r1")
+    board = board_of(first + [repeat])
+    assert (board.rubric_agreement.overall.answers, board.rubric_agreement.overall.raters) == (2, 2)
+    lines = summary_lines(board)
+    # Answers (kim, lee): A 3 3, B 1 0; o_33 = 2, o_01 = o_10 = 1; n_0 = n_1 = 1, n_3 = 2; δ²_01 = 1,
+    # δ²_03 = 2.5², δ²_13 = 1.5²: alpha = 1 − 3 · 2 / (2 · (1 + 2 · 6.25 + 2 · 2.25)) = 5/6.
+    kappa = next(i for i, line in enumerate(lines) if line.startswith("Agreement: Cohen's kappa"))
+    assert lines[kappa + 1].startswith("Rubric agreement: Krippendorff's alpha (ordinal) 0.833 over 2 answers, 2 raters")

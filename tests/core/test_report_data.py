@@ -3,7 +3,7 @@
 import pytest
 
 from gui.core.leaderboard import compute_leaderboard, summary_lines
-from gui.core.report_data import ModelInfo, PassRate, Timing, gather
+from gui.core.report_data import CheckRates, ModelInfo, PassRate, Timing, gather
 from gui.core.store import RoundRecord
 from gui.core.summary import distribution
 from gui.core.votes import Outcome, Vote
@@ -215,3 +215,20 @@ def test_nothing_stored_gathers_empty_figures():
     assert empty.quality.rows == ()
     assert (empty.quality.votes, empty.quality.raters) == (0, ())
     assert (empty.reproducibility.rounds, empty.reproducibility.first_at, empty.reproducibility.seeds) == (0, None, ())
+
+
+def test_json_validity_is_the_json_checks_pass_rate_per_model():
+    rates = CheckRates(by_model={}, by_category={}, by_kind={
+        "A": {"json": PassRate(3, 4), "json_schema": PassRate(1, 4)}, "B": {"regex": PassRate(1, 1)}})
+    assert rates.json_validity == {"A": PassRate(3, 4)}
+
+
+def test_rubric_means_leave_out_swapped_repeats_and_leaks(data):
+    repeat = Vote("r5", B, A, Outcome.RIGHT, rater="ann", category="json", rubric_left=0, rubric_right=0,
+                  repeat_of="r1")
+    leak = Vote("r1", A, B, Outcome.RIGHT, rater="bob", category="json", rubric_left=0, rubric_right=0,
+                identity_leak=True)
+    means = gather(ROUNDS, VOTES[:2] + [repeat, leak]).quality.rubric_means
+    assert {model: {c: (m.mean, m.n) for c, m in own.items()} for model, own in means.items()} == {
+        A: {"json": (3.0, 1), "math": (2.0, 1)}, B: {"json": (1.0, 1), "math": (1.0, 1)}}
+    assert data.quality.rubric_agreement is None  # no answer scored by two raters

@@ -1,9 +1,13 @@
 """The vote record's checks and the interchange files: round trips, FastChat battles, bad lines."""
 
 import json
+import shutil
 
 import pytest
 
+from gui.core.leaderboard import compute_leaderboard
+from gui.core.records import vote_on
+from gui.core.store import RoundRecord, Store
 from gui.core.votes import Outcome, Vote
 from gui.core.votes_io import (
     FIELDS,
@@ -157,3 +161,36 @@ def test_a_csv_with_a_foreign_header_is_refused(tmp_path):
     path = write_lines(tmp_path / "votes.csv", "round_id,model_left,model_right,winner", "r,a,b,left")
     with pytest.raises(VoteFileError, match="line 1: the header lacks outcome; unknown column"):
         read_votes_csv(path)
+
+
+def test_two_raters_exports_merged_into_a_third_store_give_one_round_with_two_votes(tmp_path):
+    # The rounds travel as a copy of the results database that ran them, so every rater's votes name the same ids.
+    model = {"label": "A"}, {"label": "B"}
+    shown = RoundRecord(
+        id="3f2a", created_at="2026-11-23T10:00:00+00:00", chat_id="c", turn=1, prompt="Prove it.", category="proof",
+        mode="sequential", params={}, swapped=False, left_model=model[0], right_model=model[1],
+        left_output="proof a", right_output="proof b", left_metrics={}, right_metrics={}, environment={},
+    )
+    ran = Store(tmp_path / "ran.sqlite")
+    ran.add_round(shown)
+    ran.close()
+    exports = []
+    for rater, outcome, scores, write in (("kim", "left", (3, 1), write_jsonl), ("lee", "tie", (2, 2), write_csv)):
+        copy = tmp_path / f"{rater}.sqlite"
+        shutil.copyfile(tmp_path / "ran.sqlite", copy)
+        store = Store(copy)
+        (record,) = store.rounds()
+        store.add_vote(vote_on(record, outcome, rater, *scores, ""))
+        exports.append(tmp_path / f"{rater}.{'jsonl' if write is write_jsonl else 'csv'}")
+        write(store.votes(), exports[-1])
+        store.close()
+    shutil.copyfile(tmp_path / "ran.sqlite", tmp_path / "third.sqlite")
+    third = Store(tmp_path / "third.sqlite")
+    assert third.add_votes(read_votes_jsonl(exports[0]) + read_votes_csv(exports[1])) == 2
+    assert third.add_votes(read_votes_jsonl(exports[0])) == 0  # importing again adds nothing
+    assert [r.id for r in third.rounds()] == ["3f2a"]
+    assert [(v.round_id, v.rater, v.rubric_left) for v in third.votes()] == [("3f2a", "kim", 3), ("3f2a", "lee", 2)]
+    board = compute_leaderboard(third.votes(), bootstrap_rounds=10)
+    assert (board.agreement.rounds, board.agreement.raters) == (1, 2)
+    assert (board.rubric_agreement.overall.answers, board.rubric_agreement.overall.raters) == (2, 2)
+    third.close()

@@ -131,7 +131,7 @@ def test_menus_offer_the_commands(window):
     chat_items = [action.text() for action in menus["Chat"].actions()]
     view_items = [action.text() for action in menus["View"].actions() if not action.isSeparator()]
     assert file_items == ["Open…", "Open left…", "Open right…", "Open recent", "Choose left model", "Choose right model",
-                          "Export votes…", "Import votes…", "Quit"]
+                          "Export votes…", "Import votes…", "Switch rater…", "Quit"]
     assert chat_items == ["Send", "Stop", "New chat"]
     results_items = [action.text() for action in menus["Results"].actions() if not action.isSeparator()]
     assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…",
@@ -299,6 +299,7 @@ def test_reveal_after_a_vote_names_both_sides_but_not_the_window(loaded):
         ("Results", "Fit planner…", "fitPlannerRequested", None),
         ("File", "Export votes…", "exportRequested", None),
         ("File", "Import votes…", "importRequested", None),
+        ("File", "Switch rater…", "switchRaterRequested", None),
     ],
 )
 def test_menu_commands_ask_the_app(qtbot, window, menu, item, signal, keys):

@@ -183,3 +183,30 @@ def test_tab_reaches_every_control_in_order(qtbot, bar):
         qtbot.keyClick(order[-1], Qt.Key.Key_Tab)
         order.append(bar.focusWidget())
     assert order == [*bar.buttons, bar.left_score, bar.right_score, bar.comment]
+
+
+def test_with_scores_required_a_vote_without_both_is_refused_and_nothing_entered_is_lost(qtbot, bar):
+    bar.ask(scores_required=True)
+    bar.left_score.setCurrentIndex(bar.left_score.findData(2))
+    bar.comment.setText("close call")
+    with qtbot.assertNotEmitted(bar.voteCast):
+        qtbot.keyClick(bar.buttons[0], Qt.Key.Key_1)
+    assert "Not saved: give the right score (0–3) first" in bar.result.text() and bar.result.isVisible()
+    assert bar.right_score.hasFocus() and "required" in bar.right_score.toolTip()
+    assert (bar.left_score.score(), bar.comment.text(), bar.buttons[0].isEnabled()) == (2, "close call", True)
+    bar.right_score.setCurrentIndex(bar.right_score.findData(0))
+    with qtbot.waitSignal(bar.voteCast, timeout=1000) as blocker:
+        qtbot.mouseClick(bar.buttons[1], Qt.MouseButton.LeftButton)
+    assert blocker.args == ["right", 2, 0, "close call"]
+
+
+def test_both_missing_scores_are_named_and_the_next_plain_ask_makes_them_optional_again(qtbot, bar):
+    bar.ask(scores_required=True)
+    with qtbot.assertNotEmitted(bar.voteCast):
+        qtbot.mouseClick(bar.buttons[2], Qt.MouseButton.LeftButton)
+    assert "give the left score and right score (0–3) first" in bar.result.text() and bar.left_score.hasFocus()
+    bar.ask()
+    assert "optional" in bar.left_score.toolTip() and bar.result.isHidden()
+    with qtbot.waitSignal(bar.voteCast, timeout=1000) as blocker:
+        qtbot.mouseClick(bar.buttons[2], Qt.MouseButton.LeftButton)
+    assert blocker.args == ["tie", None, None, ""]
