@@ -16,7 +16,8 @@ from gui.controllers.arena import Arena
 from gui.core.store import Store, StoreError
 from gui.core.votes import Outcome, Vote
 from gui.core.votes_io import read_votes_jsonl
-from gui.controllers.results import HIDDEN, LatestOnly, Results
+from gui.core.records import vote_on
+from gui.controllers.results import HIDDEN, NOT_YET_YOURS, LatestOnly, Results
 from gui.widgets.charts_window import ChartImage
 from gui.widgets.main_window import MainWindow
 from gui.widgets.charts import CHARTS
@@ -53,6 +54,22 @@ def test_history_hides_the_models_of_the_round_awaiting_its_vote(setup, event_lo
     results.show_history()
     texts = {results.history.rounds.item(0, c).text() for c in range(results.history.rounds.columnCount())}
     assert HIDDEN not in texts and {"One-1B.Q4_0", "Two-2B.Q4_0"} <= texts
+
+
+def test_history_hides_another_raters_vote_until_this_rater_has_rated_the_round(setup, event_loop):
+    window, arena, store, results = setup
+    event_loop.run_until_complete(arena.send("first"))
+    arena.cast_vote("left", 2, 1, "")  # ann's
+    arena.rater = "ben"
+
+    def row_texts():
+        results.show_history()
+        return {results.history.rounds.item(0, c).text() for c in range(results.history.rounds.columnCount())}
+
+    assert NOT_YET_YOURS in row_texts() and "ann" not in row_texts()
+    (record,) = store.rounds()
+    store.add_vote(vote_on(record, "right", "ben", 1, 2, ""))
+    assert NOT_YET_YOURS not in row_texts() and "ben" in row_texts()
 
 
 def test_a_follow_up_after_the_reveal_starts_a_new_blind_chat(setup, event_loop):

@@ -24,6 +24,7 @@ from gui.core.votes_io import VoteFileError, read_votes_csv, read_votes_jsonl, w
 
 log = logging.getLogger(__name__)
 HIDDEN = "(hidden until the vote)"
+NOT_YET_YOURS = "(hidden until you rate it)"
 _RELEASE_SLICE = 5000  # votes freed at once: about 2 ms of holding Python's lock
 # Pillow compresses a PNG holding Python's lock, one output block a call: its 64 KiB blocks took 20 ms each.
 _PNG_BLOCK = 8192
@@ -244,11 +245,15 @@ class Results(QObject):
 
     @Slot()
     def show_history(self) -> None:
-        """Every stored round; the models of a round still waiting for its vote stay hidden."""
-        rows = self.store.history()
+        """Every stored round; the models of a round still waiting for its vote stay hidden, and so do other raters'
+        votes on a round the rater at this machine has not rated yet (each rates blind to the others)."""
+        rater = self.arena.rater
+        rows = self.store.history(rater)
         for row in rows:
             if self.arena.blind and row["chat_id"] == self.arena.chat_id and not self.arena.revealed:
                 row["left_model"] = row["right_model"] = HIDDEN
+            if rater and row["outcome"] and not row["rated"]:
+                row["outcome"], row["rater"] = NOT_YET_YOURS, ""
         self.history.show_rounds(rows)
         self.history.show()
         self.history.raise_()

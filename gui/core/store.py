@@ -247,23 +247,26 @@ class Store:
         rows = self._db.execute("SELECT batch_key FROM rounds WHERE batch_id = ?", (batch_id,)).fetchall()
         return {key for (key,) in rows}
 
-    def history(self) -> list[dict]:
-        """Every round with its latest vote, newest first, for the history window."""
+    def history(self, rater: str | None = None) -> list[dict]:
+        """Every round with its latest vote, newest first, for the history window; `rated` says whether `rater`
+        has voted on it."""
         rows = self._db.execute(
             """
             SELECT r.id, r.chat_id, r.created_at, r.prompt, r.category, r.left_model, r.right_model,
-                   v.outcome, v.rater, v.identity_leak
+                   v.outcome, v.rater, v.identity_leak,
+                   EXISTS (SELECT 1 FROM votes WHERE round_id = r.id AND rater = ?)
             FROM rounds r LEFT JOIN votes v ON v.id = (SELECT max(id) FROM votes WHERE round_id = r.id)
             ORDER BY r.created_at DESC
-            """
+            """,
+            (rater,),
         ).fetchall()
         return [
             {
                 "round_id": round_id, "chat_id": chat_id, "when": created, "prompt": prompt, "category": category,
                 "left_model": json.loads(left)["label"], "right_model": json.loads(right)["label"],
-                "outcome": outcome or "", "rater": rater or "", "leak": bool(leak),
+                "outcome": outcome or "", "rater": voter or "", "leak": bool(leak), "rated": bool(rated),
             }
-            for round_id, chat_id, created, prompt, category, left, right, outcome, rater, leak in rows
+            for round_id, chat_id, created, prompt, category, left, right, outcome, voter, leak, rated in rows
         ]
 
     def integrity_check(self) -> str:
