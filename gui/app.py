@@ -243,6 +243,7 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     batches = BatchSession(arena, store, data)
     load_runs = LoadRunSession(arena, data)
     window.rateRequested.connect(rating.open)
+    window.switchRaterRequested.connect(rating.switch_rater)
     window.batchRequested.connect(batches.open)
     _log_window = open_log_on_request(window, data)
     # While blind, the log hides what names a model; the arena says what that is as models and votes come.

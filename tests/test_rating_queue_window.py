@@ -48,6 +48,7 @@ def session(qtbot, event_loop, tmp_path):
     arena = Arena(window, store, (FakeEngine(), FakeEngine()), rng=random.Random(0))
     arena.rater = "kim"
     rating = RatingSession(arena, store, rng=random.Random(1))
+    window.switchRaterRequested.connect(rating.switch_rater)  # as gui.app wires them
     qtbot.addWidget(rating.window)
     yield rating
     arena.shutdown()
@@ -142,6 +143,7 @@ def protocol_session(qtbot, event_loop, tmp_path):
     arena = Arena(window, store, (FakeEngine(), FakeEngine()), rng=random.Random(0))
     arena.rater = "kim"
     rating = RatingSession(arena, store, rng=random.Random(1))
+    window.switchRaterRequested.connect(rating.switch_rater)  # as gui.app wires them
     qtbot.addWidget(rating.window)
     yield rating
     arena.shutdown()

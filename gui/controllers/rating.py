@@ -60,8 +60,7 @@ class RatingSession(QObject):
         self._rounds: list[RoundRecord] = []
         self._guides = Guides([], [])
         self.window.nextRequested.connect(self.show_next)
-        self.window.switchRaterRequested.connect(self._on_switch_rater)
-        arena.window.switchRaterRequested.connect(self._on_switch_rater)
+        self.window.switchRaterRequested.connect(self.switch_rater)
         self.window.repeatRateChanged.connect(self._on_repeat_rate_changed)
         self.window.rating.voteCast.connect(self._on_vote_cast)
 
@@ -115,7 +114,8 @@ class RatingSession(QObject):
             self.cast_vote(outcome, rubric_left, rubric_right, comment)
 
     @Slot()
-    def _on_switch_rater(self) -> None:
+    def switch_rater(self) -> None:
+        """Another rater takes over (File › Switch rater, or the queue's button): their own queue starts."""
         if self.arena.switch_rater() is None:
             return
         self.rated = 0  # the status counts this rater's votes
