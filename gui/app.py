@@ -200,6 +200,8 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     from gui.widgets.welcome import mark_welcomed, welcome_due
 
     window = MainWindow()
+    # The live chart waits for the pair: the arena releases it once no model is loading (Arena.load_pair).
+    window.chart.set_held(True)
     # Only the real window remembers: the self-check and the screenshots start from the defaults, every time.
     remembered = None if headless else settings_in(data)
     last = (None, None)

@@ -194,6 +194,7 @@ class Arena(QObject):
             return False
         self._loading_needs[index] = need
         pane.set_loading(0.0)
+        self.window.chart.set_held(True)
         self.sides[index].load(path, params, card)
         self.refresh_model_list()
         return True
@@ -274,8 +275,15 @@ class Arena(QObject):
         headers = await asyncio.get_event_loop().run_in_executor(
             self._header_reader, lambda: [read_header(path) if path and not is_served(path) else None
                                           for path in paths])
-        return [index for index, (path, header) in enumerate(zip(paths, headers))
-                if path and self.choose_file(index, path, header)]
+        started = [index for index, (path, header) in enumerate(zip(paths, headers))
+                   if path and self.choose_file(index, path, header)]
+        self._hold_chart_while_loading()  # the app shows the window with the chart held, waiting for this pair
+        return started
+
+    def _hold_chart_while_loading(self) -> None:
+        """The live chart's first draw imports matplotlib, holding Python's lock in long stretches: not while a
+        model loads and its progress moves."""
+        self.window.chart.set_held(any(side.loading for side in self.sides))
 
     def send(self, text: str) -> asyncio.Task:
         """Run one round with `text` as the next user turn of both conversations."""
@@ -521,6 +529,7 @@ class Arena(QObject):
 
     def _on_loaded(self, index: int, _model) -> None:
         self._loading_needs.pop(index, None)
+        self._hold_chart_while_loading()
         slot = index ^ self.swapped
         self.pane_of(index).set_loading(None)
         self._show_side(slot)
@@ -531,6 +540,7 @@ class Arena(QObject):
 
     def _on_load_failed(self, index: int, message: str) -> None:
         self._loading_needs.pop(index, None)
+        self._hold_chart_while_loading()
         pane = self.pane_of(index)
         pane.set_loading(None)
         pane.show_error(message)

@@ -80,7 +80,8 @@ class RateChart(QWidget):
     """Decode tok/s against seconds into the round, one line per side.
 
     Drawing the figure (and importing matplotlib) stalled the window for up to 100 ms, so a ChartRenderer
-    draws it on its own thread from the first show and the chart only paints the latest image. One
+    draws it on its own thread from the first show (not while held: see set_held) and the chart only paints
+    the latest image. One
     snapshot is drawn at a time; while one is drawn, only the newest waiting one is kept. A chart never
     shown (blind mode) never imports matplotlib.
 
@@ -99,7 +100,8 @@ class RateChart(QWidget):
         # paintEvent covers every pixel: Qt need not clear the background first.
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.points: tuple[tuple[list[float], list[float]], ...] = (([], []), ([], []))  # Left, Right
-        self.renderer: ChartRenderer | None = None  # from the first show
+        self.renderer: ChartRenderer | None = None  # from the first show while not held
+        self._held = False
         self.image = QImage()  # the latest rendered picture
         self.last_snapshot: Snapshot | None = None  # what `image` shows
         self._drawing: Snapshot | None = None
@@ -133,8 +135,20 @@ class RateChart(QWidget):
         """Whether the image shows the points, size and colours as they are now (nothing left to draw)."""
         return not self._dirty and self._drawing is None and self.last_snapshot == self._snapshot()
 
+    def set_held(self, held: bool) -> None:
+        """Hold off (True) starting the renderer, whose import of matplotlib holds Python's lock for whole
+        stretches: the arena holds it while a model loads, so the window stays smooth while progress shows."""
+        self._held = held
+        if not held and self.isVisible():
+            self._start()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._held:
+            self._start()
+
+    def _start(self) -> None:
+        """Start the renderer if it is not running yet, and draw."""
         if self.renderer is None:
             self.renderer = ChartRenderer()
             self.renderer.rendered.connect(self._on_rendered)

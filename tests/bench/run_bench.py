@@ -276,6 +276,7 @@ def ui_stall_ms() -> tuple[dict, dict]:
     from gui.widgets.main_window import MainWindow
 
     window = MainWindow()
+    window.chart.set_held(True)  # as gui.app does: the chart waits for the pair to load
     window.blind_action.setChecked(False)  # unblinded: the gauges and the chart update too
     window.settings.set_mode(PARALLEL)
     window.settings.set_values(dataclasses.replace(GREEDY, max_tokens=STREAM_TOKENS), LoadParams(n_ctx=N_CTX))

@@ -228,3 +228,19 @@ def test_the_thread_ends_when_the_chart_is_deleted(qtbot):
     chart.deleteLater()
     QCoreApplication.sendPostedEvents(chart, QEvent.Type.DeferredDelete)
     qtbot.waitUntil(lambda: not thread.is_alive(), timeout=RENDER_MS)
+
+
+def test_a_held_chart_starts_no_renderer_until_released(qtbot, renders):
+    chart = RateChart()
+    qtbot.addWidget(chart)
+    chart.rendered.connect(renders.append)
+    chart.set_held(True)  # as while a model loads: matplotlib's import would hold Python's lock meanwhile
+    chart.resize(600, 160)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.add_point(0, 1.0, 30.0)
+    qtbot.wait(700)  # a redraw tick passes
+    assert chart.renderer is None and renders == []
+    chart.set_held(False)
+    qtbot.waitUntil(lambda: bool(renders) and chart.is_current(), timeout=FIRST_IMAGE_MS)
+    assert line_data(chart)[0] == ([1.0], [30.0])
