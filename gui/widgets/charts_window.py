@@ -9,7 +9,6 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QTabWidget,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from gui.core.leaderboard import Cancelled
 from gui.core.report_data import ReportData
+from gui.widgets.busy_line import BusyLine
 from gui.widgets.charts import CHARTS, MISSING
 
 # (name, title, image): one per chart, in CHARTS' order; the image is None where the chart has no data.
@@ -87,22 +87,8 @@ class ChartsWindow(QWidget):
         self.resize(900, 640)
 
         # What the window is doing, and whether the charts below are current: shown only while they are not.
-        self.status = QLabel()
-        self.status.setAccessibleName("Charts status")
-        self.status.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)  # busy: how long it takes is not known ahead
-        self.progress.setMaximumWidth(160)
-        self.progress.setTextVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAccessibleName("Cancel drawing the charts or writing the report")
-        busy = QHBoxLayout()
-        busy.addWidget(self.status, 1)
-        busy.addWidget(self.progress)
-        busy.addWidget(self.cancel_button)
-        self._busy_parts = (self.status, self.progress, self.cancel_button)
-        for part in self._busy_parts:
-            part.hide()
+        self.busy_line = BusyLine("Charts status", "Cancel drawing the charts or writing the report")
+        self.status, self.cancel_button = self.busy_line.status, self.busy_line.cancel_button
 
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Charts")
@@ -114,7 +100,7 @@ class ChartsWindow(QWidget):
         buttons.addWidget(self.save_button)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(busy)
+        layout.addWidget(self.busy_line)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
 
@@ -124,9 +110,7 @@ class ChartsWindow(QWidget):
     def show_busy(self, doing: str) -> None:
         """Say what is being done; charts already shown stay, greyed and marked as not current."""
         stale = " The charts below are from before, not current." if self.tabs.count() else ""
-        self.status.setText(doing + stale)
-        for part in self._busy_parts:
-            part.show()
+        self.busy_line.busy(doing + stale)
         self.tabs.setEnabled(False)
         self.save_button.setEnabled(False)
 
@@ -136,20 +120,13 @@ class ChartsWindow(QWidget):
 
     def show_error(self, message: str) -> None:
         """Say why the charts or the report could not be made; charts already shown stay greyed."""
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.status.show()
         earlier = " The charts below are from before, not current." if self.tabs.count() else ""
-        self.status.setText(message + earlier)
+        self.busy_line.stopped(message + earlier)
         self.save_button.setEnabled(True)
 
     def show_done(self, message: str = "") -> None:
         """Stop looking busy, saying `message` if any; the charts shown are current."""
-        for part in self._busy_parts:
-            part.hide()
-        if message:
-            self.status.setText(message)
-            self.status.show()
+        self.busy_line.done(message)
         self.tabs.setEnabled(True)
         self.save_button.setEnabled(True)
 

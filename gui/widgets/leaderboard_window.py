@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.busy_line import BusyLine
 from gui.widgets.charts import interval_arms
 from gui.widgets.units import DASH
 
@@ -173,22 +173,8 @@ class LeaderboardWindow(QWidget):
         controls.addWidget(self.refresh_button)
 
         # What the window is doing, and whether the figures below are current: shown only while they are not.
-        self.status = QLabel()
-        self.status.setAccessibleName("Leaderboard status")
-        self.status.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)  # busy: how long a computation takes is not known ahead
-        self.progress.setMaximumWidth(160)
-        self.progress.setTextVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAccessibleName("Cancel the computation")
-        busy = QHBoxLayout()
-        busy.addWidget(self.status, 1)
-        busy.addWidget(self.progress)
-        busy.addWidget(self.cancel_button)
-        self._busy_parts = (self.status, self.progress, self.cancel_button)
-        for part in self._busy_parts:
-            part.hide()
+        self.busy_line = BusyLine("Leaderboard status", "Cancel the computation")
+        self.status, self.cancel_button = self.busy_line.status, self.busy_line.cancel_button
         self._shown_once = False
 
         self.standings = _table("Standings")
@@ -225,7 +211,7 @@ class LeaderboardWindow(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addLayout(busy)
+        layout.addWidget(self.busy_line)
         layout.addWidget(body, 1)
         self._body = body
 
@@ -236,29 +222,23 @@ class LeaderboardWindow(QWidget):
     def show_busy(self, doing: str) -> None:
         """Say what is being computed; figures already shown stay, greyed and marked as not current."""
         stale = " The figures below are from before, not current." if self._shown_once else ""
-        self.status.setText(doing + stale)
-        for part in self._busy_parts:
-            part.show()
+        self.busy_line.busy(doing + stale)
         self._body.setEnabled(False)
 
     def show_cancelled(self) -> None:
         """Stop looking busy; figures already shown stay greyed, since they may not match the votes."""
-        self.progress.hide()
-        self.cancel_button.hide()
         earlier = " The figures below are from before, not current." if self._shown_once else ""
-        self.status.setText(f"Cancelled.{earlier} Press Refresh to compute the leaderboard.")
+        self.busy_line.stopped(f"Cancelled.{earlier} Press Refresh to compute the leaderboard.")
 
     def show_error(self, message: str) -> None:
         """Say why the board could not be computed; figures already shown stay greyed."""
-        self.show_cancelled()
-        self.status.setText(message)
+        self.busy_line.stopped(message)
 
     def show_board(self, rows: list[dict], summary_lines: list[str], rubric: dict[str, dict[str, float]],
                    chart: tuple[Figure, QImage] | None = None) -> None:
         """Show standings best first, the summary lines as given, rubric means as model → category → mean, and the
         rating chart as drawn by `draw_rating_chart` for `chart.size_to_draw()` (drawn here when None)."""
-        for part in self._busy_parts:
-            part.hide()
+        self.busy_line.done()
         self._body.setEnabled(True)
         self._shown_once = True
         self._show_standings(rows)

@@ -1,7 +1,6 @@
 """Where models are found: from source, from a packaged (frozen) app, or where the environment says."""
 
 import sys
-from pathlib import Path
 
 import pytest
 
