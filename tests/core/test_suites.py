@@ -92,11 +92,21 @@ def test_the_shipped_suites_are_the_six_promised_with_60_prompts_or_more():
     assert min(counts["poetry"], counts["code"], counts["multilingual"]) >= 8
 
 
-def test_the_logic_suite_has_four_categories_of_four_or_more():
+def test_the_logic_suite_has_twelve_prompts_in_each_of_its_four_categories():
     suite = load_suite(SHIPPED_DIR / "logic.toml")
     assert suite.categories == ("causal", "paradox", "proof", "symbolic")
-    for category in suite.categories:
-        assert sum(item.category == category for item in suite.items) >= 4
+    assert {category: sum(item.category == category for item in suite.items) for category in suite.categories} == (
+        dict.fromkeys(suite.categories, 12)
+    )
+
+
+def test_every_logic_item_has_a_reference_and_a_rubric_saying_what_earns_each_score():
+    for item in load_suite(SHIPPED_DIR / "logic.toml").items:
+        assert item.reference, item.id
+        # "3: …", "2: …", "1: …", "0: …", each score once, best first as raters read them.
+        places = [item.rubric.find(f"{score}: ") for score in (3, 2, 1, 0)]
+        assert -1 not in places and places == sorted(places), (item.id, item.rubric)
+        assert all(item.rubric.count(f"{score}: ") == 1 for score in (3, 2, 1, 0)), item.id
 
 
 def test_every_checked_item_has_a_reference():
