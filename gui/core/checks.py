@@ -27,6 +27,17 @@ _VERSE_BREAK = re.compile(r"[，。！？；、,.!?;\s]+")
 _HAN_ONLY = re.compile(f"[{_HAN}]+")
 _POEM_FORMS = {"jueju": (4,), "lushi": (8,), "any": (4, 8)}
 _FORM_NAMES = {4: "a jueju (4 lines)", 8: "a lüshi (8 lines)"}
+# How an answer says its source does not hold the answer: "the passage does not say", "it is not
+# mentioned", "no information", "the notice says nothing about", "this cannot be determined".
+_NOT_STATED = re.compile(
+    r"\b(?:does|do|did)(?:\s+not|n['’]t)\s+(?:say|mention|state|specify|give|include|list|contain|provide|record|tell"
+    r"|indicate|cover)"
+    r"|\bnot\s+(?:mentioned|stated|specified|given|included|provided|recorded|listed|covered|indicated|said)\b"
+    r"|\bno\s+(?:information|mention|indication|details?|record)\b"
+    r"|\b(?:says|states|mentions|gives|records)\s+nothing\b"
+    r"|\b(?:cannot|can['’]t|can\s+not)\s+(?:be\s+)?(?:determined|answered|found|tell|know|say)\b",
+    re.IGNORECASE,
+)
 # A title set apart by Markdown, "# Autumn" or "**Autumn**", is not a line of the poem.
 _MARKDOWN_TITLE = re.compile(r"\s*(#+\s.*|\*\*[^*]+\*\*|__[^_]+__)\s*")
 _CLIP = 160
@@ -266,7 +277,8 @@ def _chinese_poem(answer: str, spec: dict) -> tuple[bool, str]:
     wanted = " or ".join(_FORM_NAMES[count] for count in counts)
     lines = _find_poem(answer)
     if not lines:
-        return False, _clip(f"found no verse (lines of 5 or 7 Han characters, punctuation aside); wanted {wanted}{_odd_lines(answer)}")
+        found = "found no verse (lines of 5 or 7 Han characters, punctuation aside)"
+        return False, _clip(f"{found}; wanted {wanted}{_odd_lines(answer)}")
     if len(lines) not in counts:
         return False, _clip(f"the poem has {len(lines)} line(s), from {lines[0]}; wanted {wanted}{_odd_lines(answer)}")
     if len({len(line) for line in lines}) > 1:
@@ -296,6 +308,17 @@ def _haiku(answer: str, spec: dict) -> tuple[bool, str]:
         return False, "no lines: the answer is empty"
     sizes = ", ".join(str(len(lines)) for lines in blocks)
     return False, f"no block of exactly three lines; the answer's blocks have {sizes} line(s)"
+
+
+def _not_stated(answer: str, spec: dict) -> tuple[bool, str]:
+    """Pass when the answer says its source (a passage, a notice) does not give what was asked."""
+    match = _NOT_STATED.search(answer)
+    if match is None:
+        return False, (
+            "does not say that the source lacks the answer (no phrase such as 'does not say', 'not mentioned', "
+            "'no information')"
+        )
+    return True, _clip(f"says the source does not give it: {match.group(0)!r}")
 
 
 def _is_number(value) -> bool:
@@ -381,6 +404,7 @@ _KINDS = {
     "length": _Kind((), dict.fromkeys(_LENGTHS), _length, _length_rule),
     "chinese_poem": _Kind((), {"form": "any"}, _chinese_poem),
     "haiku": _Kind((), {}, _haiku),
+    "not_stated": _Kind((), {}, _not_stated),
 }
 
 

@@ -223,6 +223,7 @@ def test_results_come_one_per_spec_in_order_and_round_trip_as_dicts():
         ({"kind": "chinese_poem", "form": "sonnet"}, 'field \'form\' must be "jueju" (4 lines), "lushi" (8 lines) or "any"'),
         ({"kind": "chinese_poem", "lines": 4}, "has unknown field(s) lines; a 'chinese_poem' check takes optionally form"),
         ({"kind": "haiku", "syllables": True}, "has unknown field(s) syllables; a 'haiku' check takes no other fields"),
+        ({"kind": "not_stated", "text": "x"}, "has unknown field(s) text; a 'not_stated' check takes no other fields"),
     ],
 )
 def test_a_bad_spec_is_refused_naming_the_field_and_what_it_allows(spec, message):
@@ -295,7 +296,7 @@ def test_a_chinese_poem_of_the_wrong_form_fails_saying_what_was_found(answer, fo
 @pytest.mark.parametrize(
     "answer, detail",
     [
-        ("Cold rain on the roof\nthe maple lets go its red\none leaf at a time", "three lines (block 1 of 1): Cold rain"),
+        ("Cold rain on the roof\nthe maple lets go\none leaf at a time", "three lines (block 1 of 1): Cold rain"),
         ("  Cold rain\n  the maple\n  one leaf  \n", "three lines (block 1 of 1): Cold rain / the maple / one leaf"),
         ("Here is a haiku:\n\nCold rain\nthe maple\none leaf\n\nIt uses a seasonal word.", "(block 2 of 3)"),
         ("**Autumn Rain**\nCold rain\nthe maple\none leaf", "three lines (block 1 of 1): Cold rain"),
@@ -313,10 +314,43 @@ def test_a_haiku_is_a_block_of_three_lines(answer, detail):
     [
         ("Cold rain / the maple / one leaf", "no block of exactly three lines; the answer's blocks have 1 line(s)"),
         ("Cold rain\nthe maple\n\none leaf", "no block of exactly three lines; the answer's blocks have 2, 1 line(s)"),
-        ("Autumn Rain\nCold rain\nthe maple\none leaf", "no block of exactly three lines; the answer's blocks have 4 line(s)"),
+        ("Rain\nCold rain\nthe maple\none leaf", "no block of exactly three lines; the answer's blocks have 4 line(s)"),
         ("", "no lines: the answer is empty"),
         ("  \n\n**Title**\n", "no lines: the answer is empty"),
     ],
 )
 def test_a_haiku_of_other_than_three_lines_fails(answer, detail):
     assert judged(answer, kind="haiku") == CheckResult("haiku", False, detail)
+
+
+@pytest.mark.parametrize(
+    "answer, found",
+    [
+        ("The passage does not say how much it weighs.", "does not say"),
+        ("The notice doesn't mention a sewage charge.", "doesn't mention"),
+        ("The minutes don’t record an election.", "don’t record"),
+        ("The cost of the repair is not stated in the minutes.", "not stated"),
+        ("There is no information about parking.", "no information"),
+        ("The manual says nothing about the weight.", "says nothing"),
+        ("This cannot be determined from the passage.", "cannot be determined"),
+        ("I can't tell from the text who designed it.", "can't tell"),
+    ],
+)
+def test_not_stated_passes_when_the_answer_says_the_source_lacks_it(answer, found):
+    result = judged(answer, kind="not_stated")
+    assert result == CheckResult("not_stated", True, f"says the source does not give it: {found!r}")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The drill weighs 1.6 kg.",
+        "According to the passage, the sewage charge is £1.20 per cubic metre.",
+        "J. Okafor was elected chair; nobody else stood.",
+        "The notice says the fee is stated on the bill.",  # "stated" alone is not a denial
+        "",
+    ],
+)
+def test_not_stated_fails_on_an_answer_that_gives_a_value(answer):
+    result = judged(answer, kind="not_stated")
+    assert not result.passed and result.detail.startswith("does not say that the source lacks the answer")
