@@ -243,8 +243,9 @@ def _find_poem(answer: str) -> list[str]:
     The answer is read line by line, each line cut again at 。，！？；、 (and , . ! ? ;) and
     whitespace, so a couplet on one line is two verse lines. A line of the answer is verse when
     every piece is 5 or 7 Han characters and nothing else; a title (静夜思, 《静夜思》), a byline,
-    pinyin, numbering or a sentence of commentary is not, and so ends the run. Only a title of
-    exactly 5 or 7 bare Han characters next to the poem would be taken for a line of it.
+    pinyin or a sentence of commentary is not, and so ends the run. A line that carries anything
+    else (numbered "1. 床前明月光", or in **bold**) is not verse either, so such a poem is not
+    found. Only a title of exactly 5 or 7 bare Han characters next to the poem is taken for a line.
     """
     best, run = [], []
     for line in answer.splitlines():
