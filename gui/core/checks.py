@@ -1,4 +1,4 @@
-"""Automatic checks on one answer (JSON, JSON Schema, patterns, text, numbers, length), each from a plain spec."""
+"""Automatic checks on one answer (JSON, JSON Schema, patterns, text, numbers, length, poem forms), each from a plain spec."""
 
 import json
 import math
@@ -19,6 +19,27 @@ _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-−]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)
 _BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 _LENGTHS = ("min_chars", "max_chars", "min_words", "max_words")
+# Han characters: CJK Unified Ideographs, Extension A, the compatibility block, Extensions B to G.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# What ends a line of classical verse besides a newline: models write a couplet as
+# "床前明月光，疑是地上霜。" on one line, or separate the halves with a space.
+_VERSE_BREAK = re.compile(r"[，。！？；、,.!?;\s]+")
+_HAN_ONLY = re.compile(f"[{_HAN}]+")
+_POEM_FORMS = {"jueju": (4,), "lushi": (8,), "any": (4, 8)}
+_FORM_NAMES = {4: "a jueju (4 lines)", 8: "a lüshi (8 lines)"}
+# How an answer says its source does not hold the answer: "the passage does not say", "it is not
+# mentioned", "no information", "the notice says nothing about", "this cannot be determined".
+_NOT_STATED = re.compile(
+    r"\b(?:does|do|did)(?:\s+not|n['’]t)\s+(?:say|mention|state|specify|give|include|list|contain|provide|record|tell"
+    r"|indicate|cover)"
+    r"|\bnot\s+(?:mentioned|stated|specified|given|included|provided|recorded|listed|covered|indicated|said)\b"
+    r"|\bno\s+(?:information|mention|indication|details?|record)\b"
+    r"|\b(?:says|states|mentions|gives|records)\s+nothing\b"
+    r"|\b(?:cannot|can['’]t|can\s+not)\s+(?:be\s+)?(?:determined|answered|found|tell|know|say)\b",
+    re.IGNORECASE,
+)
+# A title set apart by Markdown, "# Autumn" or "**Autumn**", is not a line of the poem.
+_MARKDOWN_TITLE = re.compile(r"\s*(#+\s.*|\*\*[^*]+\*\*|__[^_]+__)\s*")
 _CLIP = 160
 
 
@@ -208,6 +229,99 @@ def _length(answer: str, spec: dict) -> tuple[bool, str]:
     return True, f"{measured['chars']} chars, {measured['words']} words: within bounds"
 
 
+def _verse_lines(line: str) -> list[str] | None:
+    """The verse lines in one line of the answer, or None unless each is 5 or 7 Han characters and nothing else."""
+    pieces = [piece for piece in _VERSE_BREAK.split(line) if piece]
+    if pieces and all(_HAN_ONLY.fullmatch(piece) and len(piece) in (5, 7) for piece in pieces):
+        return pieces
+    return None
+
+
+def _find_poem(answer: str) -> list[str]:
+    """The lines of the longest run of verse in the answer (the first of equals); blank lines do not break a run.
+
+    The answer is read line by line, each line cut again at 。，！？；、 (and , . ! ? ;) and
+    whitespace, so a couplet on one line is two verse lines. A line of the answer is verse when
+    every piece is 5 or 7 Han characters and nothing else; a title (静夜思, 《静夜思》), a byline,
+    pinyin or a sentence of commentary is not, and so ends the run. A line that carries anything
+    else (numbered "1. 床前明月光", or in **bold**) is not verse either, so such a poem is not
+    found. Only a title of exactly 5 or 7 bare Han characters next to the poem is taken for a line.
+    """
+    best, run = [], []
+    for line in answer.splitlines():
+        if not line.strip():
+            continue
+        pieces = _verse_lines(line)
+        if pieces is None:
+            run = []
+            continue
+        run = run + pieces
+        if len(run) > len(best):
+            best = run
+    return best
+
+
+def _odd_lines(answer: str) -> str:
+    """A note naming the Han-only lines of other lengths than 5 or 7, which a failed form check may be about."""
+    odd = [
+        f"{piece} ({len(piece)})"
+        for line in answer.splitlines()
+        for piece in _VERSE_BREAK.split(line)
+        if _HAN_ONLY.fullmatch(piece) and len(piece) not in (5, 7)
+    ]
+    return f"; lines of other lengths: {', '.join(odd[:3])}" + ("…" if len(odd) > 3 else "") if odd else ""
+
+
+def _chinese_poem(answer: str, spec: dict) -> tuple[bool, str]:
+    """Pass when the answer holds a jueju (4 lines) or lüshi (8 lines) whose lines are all 5 or all 7 Han characters."""
+    counts = _POEM_FORMS[spec["form"]]
+    wanted = " or ".join(_FORM_NAMES[count] for count in counts)
+    lines = _find_poem(answer)
+    if not lines:
+        found = "found no verse (lines of 5 or 7 Han characters, punctuation aside)"
+        return False, _clip(f"{found}; wanted {wanted}{_odd_lines(answer)}")
+    if len(lines) not in counts:
+        return False, _clip(f"the poem has {len(lines)} line(s), from {lines[0]}; wanted {wanted}{_odd_lines(answer)}")
+    if len({len(line) for line in lines}) > 1:
+        shown = ", ".join(str(len(line)) for line in lines)
+        return False, f"lines of mixed lengths ({shown} characters); all 5 or all 7 wanted"
+    return True, f"{_FORM_NAMES[len(lines)]} of {len(lines[0])}-character lines: {lines[0]}…"
+
+
+def _haiku(answer: str, spec: dict) -> tuple[bool, str]:
+    """Pass when a block of the answer (non-blank lines between blank ones) has exactly three lines.
+
+    The haiku is the first such block, so a one-line preamble ("Here is a haiku:") or a note
+    after it is allowed, and a Markdown title line ("# Rain", "**Rain**") is set aside. Syllables
+    are not counted: English syllable counting by rule is wrong too often to fail an answer on.
+    """
+    blocks, block = [], []
+    for line in [*answer.splitlines(), ""]:
+        if line.strip() and not _MARKDOWN_TITLE.fullmatch(line):
+            block.append(line.strip())
+        elif block:
+            blocks.append(block)
+            block = []
+    for number, lines in enumerate(blocks, 1):
+        if len(lines) == 3:
+            return True, _clip(f"three lines (block {number} of {len(blocks)}): {' / '.join(lines)}")
+    if not blocks:
+        return False, "no lines: the answer is empty"
+    sizes = ", ".join(str(len(lines)) for lines in blocks)
+    return False, f"no block of exactly three lines; the answer's blocks have {sizes} line(s)"
+
+
+def _not_stated(answer: str, spec: dict) -> tuple[bool, str]:
+    """Pass when the answer says its source (a passage, a notice) does not give what was asked."""
+    match = _NOT_STATED.search(answer)
+    if match is None:
+        return False, (
+            "does not say that the source lacks the answer (no phrase such as 'does not say', 'not mentioned', "
+            "'no information')"
+        )
+    return True, _clip(f"says the source does not give it: {match.group(0)!r}")
+
+
 def _is_number(value) -> bool:
     """A finite int or float; True is not a number here."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -253,6 +367,7 @@ _FIELDS: dict[str, Callable[[object], None]] = {
     "tolerance": _expect(lambda v: _is_number(v) and v >= 0, "a number ≥ 0 (an absolute difference)"),
     "where": _expect(lambda v: v in ("last", "any"), '"last" (the final answer) or "any"'),
     **dict.fromkeys(_LENGTHS, _expect(lambda v: type(v) is int and v >= 0, "an integer ≥ 0")),
+    "form": _expect(lambda v: v in _POEM_FORMS, '"jueju" (4 lines), "lushi" (8 lines) or "any"'),
 }
 
 
@@ -288,6 +403,9 @@ _KINDS = {
     "number": _Kind(("value",), {"tolerance": 0, "where": "last"}, _number),
     "numbers": _Kind(("values",), {"tolerance": 0}, _numbers),
     "length": _Kind((), dict.fromkeys(_LENGTHS), _length, _length_rule),
+    "chinese_poem": _Kind((), {"form": "any"}, _chinese_poem),
+    "haiku": _Kind((), {}, _haiku),
+    "not_stated": _Kind((), {}, _not_stated),
 }
 
 

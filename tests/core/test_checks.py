@@ -220,6 +220,10 @@ def test_results_come_one_per_spec_in_order_and_round_trip_as_dicts():
         ({"kind": "length", "max_words": -1}, "check 'length': field 'max_words' must be an integer ≥ 0, got -1"),
         ({"kind": "length", "min_chars": 1.5}, "field 'min_chars' must be an integer ≥ 0"),
         ({"kind": "length", "min_words": 9, "max_words": 3}, "min_words 9 is more than max_words 3; swap them"),
+        ({"kind": "chinese_poem", "form": "sonnet"}, 'field \'form\' must be "jueju" (4 lines), "lushi" (8 lines) or "any"'),
+        ({"kind": "chinese_poem", "lines": 4}, "has unknown field(s) lines; a 'chinese_poem' check takes optionally form"),
+        ({"kind": "haiku", "syllables": True}, "has unknown field(s) syllables; a 'haiku' check takes no other fields"),
+        ({"kind": "not_stated", "text": "x"}, "has unknown field(s) text; a 'not_stated' check takes no other fields"),
     ],
 )
 def test_a_bad_spec_is_refused_naming_the_field_and_what_it_allows(spec, message):
@@ -228,3 +232,125 @@ def test_a_bad_spec_is_refused_naming_the_field_and_what_it_allows(spec, message
     assert message in str(caught.value)
     with pytest.raises(CheckSpecError):
         run_check("any answer", spec)
+
+
+JING_YE_SI = "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。"
+SEVEN_JUEJU = "朝辞白帝彩云间，千里江陵一日还。\n两岸猿声啼不住，轻舟已过万重山。"
+LUSHI = """国破山河在，城春草木深。
+感时花溅泪，恨别鸟惊心。
+烽火连三月，家书抵万金。
+白头搔更短，浑欲不胜簪。"""
+
+
+@pytest.mark.parametrize(
+    "answer, form, detail",
+    [
+        (JING_YE_SI, "any", "a jueju (4 lines) of 5-character lines: 床前明月光…"),
+        (JING_YE_SI, "jueju", "a jueju (4 lines) of 5-character lines: 床前明月光…"),
+        ("床前明月光\n疑是地上霜\n举头望明月\n低头思故乡", "jueju", "a jueju (4 lines) of 5-character lines: 床前明月光…"),
+        ("床前明月光 疑是地上霜 举头望明月 低头思故乡", "jueju", "a jueju (4 lines) of 5-character lines: 床前明月光…"),
+        (SEVEN_JUEJU, "jueju", "a jueju (4 lines) of 7-character lines: 朝辞白帝彩云间…"),
+        (LUSHI, "lushi", "a lüshi (8 lines) of 5-character lines: 国破山河在…"),
+        (LUSHI.replace("\n", "\n\n"), "any", "a lüshi (8 lines) of 5-character lines: 国破山河在…"),
+        (
+            "《静夜思》\n唐·李白\n\n" + JING_YE_SI + "\n\n这首诗写出了诗人在寂静的月夜里思念家乡的心情。",
+            "jueju",
+            "a jueju (4 lines) of 5-character lines: 床前明月光…",
+        ),
+        ("Here is the poem:\n\n静夜思\n" + JING_YE_SI + "\n\nPinyin: chuáng qián míng yuè guāng", "any",
+         "a jueju (4 lines) of 5-character lines: 床前明月光…"),
+        ("牀前明月光，疑是地上霜。擧頭望明月，低頭思故鄉。", "any", "a jueju (4 lines) of 5-character lines: 牀前明月光…"),
+        ("㐀㐁㐂㐃㐄，㐅㐆㐇㐈㐉。㐊㐋㐌㐍㐎，㐏㐐㐑㐒㐓。", "any", "a jueju (4 lines) of 5-character lines: 㐀㐁㐂㐃㐄…"),
+    ],
+)
+def test_a_chinese_poem_is_found_in_its_lines_or_couplets(answer, form, detail):
+    assert judged(answer, kind="chinese_poem", form=form) == CheckResult("chinese_poem", True, detail)
+
+
+@pytest.mark.parametrize(
+    "answer, form, detail",
+    [
+        (JING_YE_SI, "lushi", "the poem has 4 line(s), from 床前明月光; wanted a lüshi (8 lines)"),
+        (LUSHI, "jueju", "the poem has 8 line(s), from 国破山河在; wanted a jueju (4 lines)"),
+        ("床前明月光，疑是地上霜。举头望明月。", "any",
+         "the poem has 3 line(s), from 床前明月光; wanted a jueju (4 lines) or a lüshi (8 lines)"),
+        (JING_YE_SI + "\n" + JING_YE_SI + "\n床前明月光，疑是地上霜。", "any", "the poem has 10 line(s), from 床前明月光"),
+        ("床前明月光，疑是地上霜。\n举头望明月，低头思故乡啊。", "any",
+         "the poem has 2 line(s), from 床前明月光; wanted a jueju (4 lines) or a lüshi (8 lines); lines of other"
+         + " lengths: 低头思故乡啊 (6)"),
+        ("床前明月光，两岸猿声啼不住。\n举头望明月，低头思故乡。", "any",
+         "lines of mixed lengths (5, 7, 5, 5 characters); all 5 or all 7 wanted"),
+        ("Before my bed the moonlight glows,\nlike frost upon the ground it shows.", "any",
+         "found no verse (lines of 5 or 7 Han characters, punctuation aside); wanted a jueju (4 lines) or a lüshi"),
+        ("", "jueju", "found no verse (lines of 5 or 7 Han characters, punctuation aside); wanted a jueju (4 lines)"),
+        ("1. 床前明月光\n2. 疑是地上霜\n3. 举头望明月\n4. 低头思故乡", "any", "found no verse"),
+        ("春天来了，花开了。", "any", "found no verse (lines of 5 or 7 Han characters, punctuation aside); wanted a "),
+    ],
+)
+def test_a_chinese_poem_of_the_wrong_form_fails_saying_what_was_found(answer, form, detail):
+    result = judged(answer, kind="chinese_poem", form=form)
+    assert not result.passed and result.kind == "chinese_poem"
+    assert detail in result.detail
+
+
+@pytest.mark.parametrize(
+    "answer, detail",
+    [
+        ("Cold rain on the roof\nthe maple lets go\none leaf at a time", "three lines (block 1 of 1): Cold rain"),
+        ("  Cold rain\n  the maple\n  one leaf  \n", "three lines (block 1 of 1): Cold rain / the maple / one leaf"),
+        ("Here is a haiku:\n\nCold rain\nthe maple\none leaf\n\nIt uses a seasonal word.", "(block 2 of 3)"),
+        ("**Autumn Rain**\nCold rain\nthe maple\none leaf", "three lines (block 1 of 1): Cold rain"),
+        ("# Autumn Rain\n\nCold rain\nthe maple\none leaf", "three lines (block 1 of 1): Cold rain"),
+        ("古池や\n蛙飛び込む\n水の音", "three lines (block 1 of 1): 古池や / 蛙飛び込む / 水の音"),
+    ],
+)
+def test_a_haiku_is_a_block_of_three_lines(answer, detail):
+    result = judged(answer, kind="haiku")
+    assert result.passed and detail in result.detail
+
+
+@pytest.mark.parametrize(
+    "answer, detail",
+    [
+        ("Cold rain / the maple / one leaf", "no block of exactly three lines; the answer's blocks have 1 line(s)"),
+        ("Cold rain\nthe maple\n\none leaf", "no block of exactly three lines; the answer's blocks have 2, 1 line(s)"),
+        ("Rain\nCold rain\nthe maple\none leaf", "no block of exactly three lines; the answer's blocks have 4 line(s)"),
+        ("", "no lines: the answer is empty"),
+        ("  \n\n**Title**\n", "no lines: the answer is empty"),
+    ],
+)
+def test_a_haiku_of_other_than_three_lines_fails(answer, detail):
+    assert judged(answer, kind="haiku") == CheckResult("haiku", False, detail)
+
+
+@pytest.mark.parametrize(
+    "answer, found",
+    [
+        ("The passage does not say how much it weighs.", "does not say"),
+        ("The notice doesn't mention a sewage charge.", "doesn't mention"),
+        ("The minutes don’t record an election.", "don’t record"),
+        ("The cost of the repair is not stated in the minutes.", "not stated"),
+        ("There is no information about parking.", "no information"),
+        ("The manual says nothing about the weight.", "says nothing"),
+        ("This cannot be determined from the passage.", "cannot be determined"),
+        ("I can't tell from the text who designed it.", "can't tell"),
+    ],
+)
+def test_not_stated_passes_when_the_answer_says_the_source_lacks_it(answer, found):
+    result = judged(answer, kind="not_stated")
+    assert result == CheckResult("not_stated", True, f"says the source does not give it: {found!r}")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The drill weighs 1.6 kg.",
+        "According to the passage, the sewage charge is £1.20 per cubic metre.",
+        "J. Okafor was elected chair; nobody else stood.",
+        "The notice says the fee is stated on the bill.",  # "stated" alone is not a denial
+        "",
+    ],
+)
+def test_not_stated_fails_on_an_answer_that_gives_a_value(answer):
+    result = judged(answer, kind="not_stated")
+    assert not result.passed and result.detail.startswith("does not say that the source lacks the answer")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from gui.core.checks import run_check
+from gui.core.checks import run_check, run_checks
 from gui.core.suites import (
     SHIPPED_DIR,
     Suite,
@@ -84,19 +84,29 @@ def test_every_shipped_suite_loads_with_a_title_and_categories(path):
     assert all(item.category for item in suite.items)
 
 
-def test_the_shipped_suites_are_the_six_promised_with_60_prompts_or_more():
+def test_the_shipped_suites_are_the_seven_promised_with_125_prompts_or_more():
     counts = {suite.name: len(suite.items) for suite in map(load_suite, SHIPPED)}
-    assert sorted(counts) == ["code", "json", "logic", "math", "multilingual", "poetry"]
-    assert sum(counts.values()) >= 60
-    assert counts["logic"] >= 16 and counts["json"] >= 10 and counts["math"] >= 10
+    assert sorted(counts) == ["code", "json", "logic", "math", "multilingual", "poetry", "rag"]
+    assert sum(counts.values()) >= 125
+    assert counts["logic"] == 48 and counts["json"] >= 10 and counts["math"] >= 10 and counts["rag"] >= 12
     assert min(counts["poetry"], counts["code"], counts["multilingual"]) >= 8
 
 
-def test_the_logic_suite_has_four_categories_of_four_or_more():
+def test_the_logic_suite_has_twelve_prompts_in_each_of_its_four_categories():
     suite = load_suite(SHIPPED_DIR / "logic.toml")
     assert suite.categories == ("causal", "paradox", "proof", "symbolic")
-    for category in suite.categories:
-        assert sum(item.category == category for item in suite.items) >= 4
+    assert {category: sum(item.category == category for item in suite.items) for category in suite.categories} == (
+        dict.fromkeys(suite.categories, 12)
+    )
+
+
+def test_every_logic_item_has_a_reference_and_a_rubric_saying_what_earns_each_score():
+    for item in load_suite(SHIPPED_DIR / "logic.toml").items:
+        assert item.reference, item.id
+        # "3: …", "2: …", "1: …", "0: …", each score once, best first as raters read them.
+        places = [item.rubric.find(f"{score}: ") for score in (3, 2, 1, 0)]
+        assert -1 not in places and places == sorted(places), (item.id, item.rubric)
+        assert all(item.rubric.count(f"{score}: ") == 1 for score in (3, 2, 1, 0)), item.id
 
 
 def test_every_checked_item_has_a_reference():
@@ -110,6 +120,43 @@ def test_every_check_passes_on_its_reference_and_fails_on_a_wrong_answer(item, c
     assert passed.passed, passed.detail
     failed = run_check(wrong_answer(item, check), check)
     assert not failed.passed, failed.detail
+
+
+def rag_items(category: str) -> list[SuiteItem]:
+    return [item for item in load_suite(SHIPPED_DIR / "rag.toml").items if item.category == category]
+
+
+def test_the_rag_suite_asks_about_its_passage_and_at_least_four_times_for_what_it_lacks():
+    suite = load_suite(SHIPPED_DIR / "rag.toml")
+    assert suite.categories == ("in-passage", "not-in-passage")
+    assert len(rag_items("not-in-passage")) >= 4 and len(rag_items("in-passage")) >= 8
+    for item in suite.items:
+        assert item.prompt.startswith("Passage:\n") and "\n\nQuestion: " in item.prompt, item.id
+        assert item.system and item.reference and item.rubric and item.checks, item.id
+
+
+@pytest.mark.parametrize("item", rag_items("in-passage"), ids=lambda item: item.id)
+def test_a_rag_answer_in_the_passage_fails_when_it_says_the_passage_lacks_it(item):
+    assert not all(result.passed for result in run_checks("The passage does not say.", list(item.checks)))
+
+
+@pytest.mark.parametrize("item", rag_items("not-in-passage"), ids=lambda item: item.id)
+def test_a_rag_answer_not_in_the_passage_must_say_so_and_invent_nothing(item):
+    kinds = [check["kind"] for check in item.checks]
+    assert kinds == ["not_stated", "not_contains"], item.id
+    invented = f"According to the passage, {item.checks[1]['text']} 12."
+    assert [result.passed for result in run_checks(invented, list(item.checks))] == [False, False]
+    # Saying the passage lacks it, then inventing the value anyway, still fails.
+    hedged = f"{item.reference} Still, {item.checks[1]['text']} 12."
+    assert [result.passed for result in run_checks(hedged, list(item.checks))] == [True, False]
+
+
+def test_the_classical_chinese_and_a_haiku_prompt_check_their_form():
+    poetry = {item.id: item for item in load_suite(SHIPPED_DIR / "poetry.toml").items}
+    forms = {item.id: [check.get("form") for check in item.checks if check["kind"] == "chinese_poem"]
+             for item in poetry.values() if item.category == "classical-chinese"}
+    assert forms == {"jueju-01": ["jueju"], "jueju-02": ["jueju"], "lushi-01": ["lushi"]}
+    assert {"kind": "haiku"} in poetry["haiku-03"].checks
 
 
 def test_the_json_references_are_json_and_every_json_item_checks_a_schema():
@@ -236,6 +283,7 @@ def test_find_suite_lists_the_names_when_none_matches(data_dir):
         find_suite("maths", data_dir)
     message = str(caught.value)
     assert "no suite called 'maths' and no such file; the suites are code, json, logic, math," in message
+    assert "multilingual, poetry, rag." in message
     assert "Give one of these names or the path" in message
 
 
