@@ -100,6 +100,14 @@ def read_text(path: str | os.PathLike) -> str:
     return text.removesuffix("\n")
 
 
+def suite_text(suite) -> str:
+    """A suite's prompts, each followed by its reference answer where it has one, as one text to score."""
+    text = "\n\n".join(part for item in suite.items for part in (item.prompt, item.reference) if part.strip())
+    if not text.strip():
+        raise TextRefused(f"The suite '{suite.name}' has no prompt or reference text to score. Pick another text.")
+    return text
+
+
 @dataclass
 class TokenScores:
     """Per scored token, in order: each model's -log p of the actual next token, KL(base‖other), same top token;
