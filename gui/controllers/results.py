@@ -179,11 +179,12 @@ class Results(QObject):
     @Slot()
     def save_report(self) -> Path | None:
         """Write report.html and the charts as PNG into a new folder under the data directory; say where."""
+        from gui.core.quant_record import quant_report
         from gui.report.html import default_report_dir, write_report
 
         folder = default_report_dir(self.data)
         try:
-            page = write_report(self._report_data(), folder)
+            page = write_report(self._report_data(), folder, quant=quant_report(self.store))
         except OSError as error:
             QMessageBox.warning(
                 self.charts,
