@@ -91,3 +91,12 @@ def test_cancel_keeps_the_figures_of_the_chunks_done(quants, default_pair, requa
     assert "(stopped early)" in comparisons.view.verdict.text()
     assert comparisons.view.status.text().startswith(f"Stopped after {stored.chunks_done} of 4 chunks")
     assert comparisons.view.start_button.isEnabled() and not comparisons.view.cancel_button.isEnabled()
+
+
+def test_a_side_loading_another_file_refuses_the_run_and_says_why(quants, default_pair, requantized, event_loop):
+    comparisons = quants(default_pair[0], requantized)
+    comparisons.show_window()
+    comparisons.arena.sides[1].model = None  # as while a new load is under way, before its check
+    assert event_loop.run_until_complete(comparisons.compare("sample", "", CTX, 1)) is None
+    assert "no longer hold two quantizations of one model" in comparisons.view.error.text()
+    assert comparisons.store.quant_comparisons() == []

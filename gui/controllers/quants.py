@@ -149,11 +149,11 @@ class QuantComparisons(QObject):
         Returns the stored QuantComparison, or None when nothing was measured (the window says why).
         """
         view, pair, loop = self.view, self.pair, asyncio.get_event_loop()
-        if pair is None:
+        fingerprints = self._fingerprints(pair) if pair is not None else None
+        if fingerprints is None:
             view.show_error("The sides no longer hold two quantizations of one model: load two files of one model "
                             "(say its Q8_0 and its Q4_K_M) on the arena's sides, then start again.")
             return self._ended(None)
-        fingerprints = self._fingerprints(pair)
         self._stop = stop = threading.Event()
         view.show_running("Reading the text…")
         try:
@@ -198,10 +198,13 @@ class QuantComparisons(QObject):
         if not self._stop.is_set():
             self.view.show_progress(done, planned)
 
-    def _fingerprints(self, pair: QuantPair) -> tuple[str, str]:
-        """The sides' fingerprints of the pair's files (base, other), read when they were loaded."""
+    def _fingerprints(self, pair: QuantPair) -> tuple[str, str] | None:
+        """The sides' fingerprints of the pair's files (base, other), read when they were loaded; None when a side
+        no longer holds its file (a new load under way)."""
         by_path = {side.model.card.path: side.model.identity["fingerprint"]
                    for side in self.arena.sides if side.model is not None and side.model.card is not None}
+        if pair.base.path not in by_path or pair.other.path not in by_path:
+            return None
         return by_path[pair.base.path], by_path[pair.other.path]
 
     @Slot(bool)
