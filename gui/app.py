@@ -235,6 +235,7 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     from gui.controllers.arena import Arena
     from gui.controllers.batches import BatchSession
     from gui.controllers.load_runs import LoadRunSession
+    from gui.controllers.quants import QuantComparisons
     from gui.controllers.rating import RatingSession
     from gui.controllers.results import Results
 
@@ -244,6 +245,7 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
     rating = RatingSession(arena, store)
     batches = BatchSession(arena, store, data)
     load_runs = LoadRunSession(arena, data)
+    quants = QuantComparisons(window, arena, store, data)
     window.rateRequested.connect(rating.open)
     window.switchRaterRequested.connect(rating.switch_rater)
     window.batchRequested.connect(batches.open)
@@ -266,6 +268,7 @@ def run_app(args: argparse.Namespace, drive=None, *, blind: bool | None = None, 
         if remembered is not None:
             save_window(remembered, window, arena.model_paths())
         loop.run_until_complete(load_runs.stop())
+        quants.shutdown()
         arena.shutdown()
         store.close()
         crash.disarm()

@@ -107,6 +107,7 @@ def write_results_report(args: argparse.Namespace) -> int:
     """The report of a results database, written without a display."""
     data = data_dir(args.data_dir)
     keep_caches_in(data)
+    from gui.core.quant_record import quant_report
     from gui.core.report_data import gather
     from gui.report.html import default_report_dir, write_report
 
@@ -123,7 +124,7 @@ def write_results_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_report_dir(data)
     try:
         report = gather(store.rounds(), store.votes(), title="GGUF Arena report", include_leaks=args.include_leaks)
-        page = write_report(report, out)
+        page = write_report(report, out, quant=quant_report(store))
     except OSError as error:
         print(f"Could not write the report to {error.filename or out}: {error.strerror or error}. "
               "Free some disk space or choose another folder with --out.", file=sys.stderr)

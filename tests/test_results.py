@@ -16,6 +16,7 @@ from gui.controllers.arena import Arena
 from gui.core.store import Store, StoreError
 from gui.core.votes import Outcome, Vote
 from gui.core.votes_io import read_votes_jsonl
+from core.test_quant_record import Q4, comparison
 from gui.core.records import vote_on
 from gui.controllers.results import HIDDEN, NOT_YET_YOURS, LatestOnly, Results
 from gui.widgets.charts_window import ChartImage
@@ -148,6 +149,15 @@ def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop,
     assert "One-1B.Q4_0" in html and "Two-2B.Q4_0" in html
     assert sorted(p.name for p in (page.parent / "charts").iterdir())
     assert str(page) in window.statusBar().currentMessage()
+    assert 'id="quantizations"' not in html  # none compared yet
+
+
+def test_a_saved_report_has_the_quantizations_compared(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    store.add_quant_comparison(comparison(Q4, 0.05, "2026-01-02T10:00:00"))
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *args: None)
+    page = event_loop.run_until_complete(results.save_report())
+    assert 'id="quantizations"' in page.read_text() and (page.parent / "charts" / "quant_pareto.png").is_file()
 
 
 def test_the_leaderboard_shows_check_pass_rates_of_stored_rounds(setup, event_loop):

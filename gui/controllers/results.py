@@ -384,6 +384,7 @@ def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
     from PIL import ImageFile
 
     from gui.core.leaderboard import Cancelled
+    from gui.core.quant_record import quant_report
     from gui.core.report_data import gather
     from gui.report.html import write_report
     from gui.widgets.charts_window import draw_charts
@@ -391,6 +392,7 @@ def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
     store = Store(path)  # a SQLite connection serves only the thread that opened it
     try:
         rounds, votes = store.rounds(), store.votes()
+        quant = quant_report(store) if report_dir is not None else None
     finally:
         store.close()
     if should_stop():
@@ -404,7 +406,7 @@ def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
     if should_stop():
         raise Cancelled
     ImageFile.MAXBLOCK = _PNG_BLOCK  # process-wide, but only ever a smaller step in the same work
-    return charts, write_report(data, report_dir)
+    return charts, write_report(data, report_dir, quant=quant)
 
 
 def export_votes_file(store_path: Path, path: str) -> int:

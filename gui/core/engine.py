@@ -533,6 +533,11 @@ class LlamaEngine:
             llama_cpp.llama_batch_free(batch)
             llama_cpp.llama_memory_clear(memory, True)
 
+    def token_bytes(self, ids: list[int]) -> list[bytes]:
+        """Each token's bytes as the model spells it, special tokens as their text."""
+        llm = self._model()
+        return [llm.detokenize([token], special=True) for token in ids]
+
     def _model(self):
         """The loaded Llama, or EngineError saying to load one."""
         if self._llm is None:

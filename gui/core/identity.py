@@ -45,11 +45,15 @@ def model_identity(card: ModelCard) -> dict:
     }
 
 
+def versions() -> dict:
+    """The app's and llama-cpp-python's versions: what a result's figures depend on besides the files."""
+    return {"app_version": gui.__version__, "llama_cpp_python": _version("llama-cpp-python")}
+
+
 def environment() -> dict:
     """App and llama.cpp versions and the machine, for reproducing a result."""
     return {
-        "app_version": gui.__version__,
-        "llama_cpp_python": _version("llama-cpp-python"),
+        **versions(),
         "python": platform.python_version(),
         "os": platform.platform(),
         "cpu": cpu_info().model,

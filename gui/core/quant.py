@@ -1,5 +1,6 @@
 """Two quantizations of one model: is a pair one, and where, by how much, do their next-token predictions differ."""
 
+import codecs
 import math
 import os
 from collections.abc import Callable
@@ -15,6 +16,10 @@ from gui.core.paths import RESOURCES_DIR
 _BLOCK_BYTES = 2**25
 _Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 MIN_CTX = 16
+RIBBON_TOKENS = 4096  # scored tokens kept with their text for the ribbon; a longer text's rest is not shown
+WORST = 20  # tokens of most divergence kept with both models' top guesses
+TOP = 5  # guesses kept per model for each of those
+_CONTEXT = 8  # tokens shown before a worst token
 SAMPLE_TEXT = RESOURCES_DIR / "texts" / "harbour-town.txt"  # public domain, written for the app
 
 
@@ -95,14 +100,26 @@ def read_text(path: str | os.PathLike) -> str:
     return text.removesuffix("\n")
 
 
+def suite_text(suite) -> str:
+    """A suite's prompts, each followed by its reference answer where it has one, as one text to score."""
+    text = "\n\n".join(part for item in suite.items for part in (item.prompt, item.reference) if part.strip())
+    if not text.strip():
+        raise TextRefused(f"The suite '{suite.name}' has no prompt or reference text to score. Pick another text.")
+    return text
+
+
 @dataclass
 class TokenScores:
-    """Per scored token, in order: each model's -log p of the actual next token, KL(base‖other), same top token."""
+    """Per scored token, in order: each model's -log p of the actual next token, KL(base‖other), same top token;
+    the tokens themselves, and the WORST tokens by KL with each model's TOP guesses (ids and probabilities)."""
 
     nll_base: list[np.ndarray] = field(default_factory=list)
     nll_other: list[np.ndarray] = field(default_factory=list)
     kld: list[np.ndarray] = field(default_factory=list)
     same_top: list[np.ndarray] = field(default_factory=list)
+    targets: list[np.ndarray] = field(default_factory=list)
+    worst: list[tuple] = field(default_factory=list)  # (kld, index, base top, other top), most divergent first
+    count: int = 0
 
     def add(self, base: np.ndarray, other: np.ndarray, targets: np.ndarray) -> None:
         """Score one block of log-softmax rows of both models against the tokens that came next."""
@@ -110,13 +127,87 @@ class TokenScores:
         self.nll_base.append(-base[rows, targets])
         self.nll_other.append(-other[rows, targets])
         # KL(P_base ‖ P_other) = Σ p_base (log p_base − log p_other): what the other quant loses of the base's.
-        self.kld.append(np.sum(np.exp(base) * (base - other), axis=1))
+        kld = np.sum(np.exp(base) * (base - other), axis=1)
+        self.kld.append(kld)
         self.same_top.append(np.argmax(base, axis=1) == np.argmax(other, axis=1))
+        self.targets.append(np.asarray(targets, dtype=np.int32))
+        self._keep_worst(base, other, kld)
+        self.count += len(targets)
+
+    def _keep_worst(self, base: np.ndarray, other: np.ndarray, kld: np.ndarray) -> None:
+        """Keep the block's rows that enter the WORST so far, with their top guesses: the rows go with the block."""
+        floor = self.worst[-1][0] if len(self.worst) >= WORST else -math.inf
+        rows = np.flatnonzero(kld > floor)
+        rows = rows[np.argsort(-kld[rows], kind="stable")[:WORST]]
+        for row in rows:
+            self.worst.append((float(kld[row]), self.count + int(row), _top(base[row]), _top(other[row])))
+        self.worst.sort(key=lambda entry: -entry[0])
+        del self.worst[WORST:]
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The scores so far, each as one array."""
         return {name: np.concatenate(getattr(self, name)) if getattr(self, name) else np.zeros(0)
-                for name in ("nll_base", "nll_other", "kld", "same_top")}
+                for name in ("nll_base", "nll_other", "kld", "same_top", "targets")}
+
+
+def _top(row: np.ndarray) -> tuple[tuple[int, float], ...]:
+    """A log-probability row's TOP tokens, most likely first, as (id, probability)."""
+    k = min(TOP, len(row))
+    ids = np.argpartition(-row, k - 1)[:k]
+    ids = ids[np.argsort(-row[ids], kind="stable")]
+    return tuple((int(i), float(math.exp(row[i]))) for i in ids)
+
+
+@dataclass(frozen=True)
+class WorstToken:
+    """A token where the two quantizations' predictions differ most: the text before it, it, and their guesses."""
+
+    index: int  # among the scored tokens
+    kld: float
+    text: str
+    context: str
+    base_top: tuple[tuple[str, float], ...]  # (token text, probability), most likely first
+    other_top: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Ribbon:
+    """The first RIBBON_TOKENS scored tokens' text with their KL, where each chunk's scored part begins, the worst."""
+
+    pieces: tuple[str, ...]
+    kld: np.ndarray
+    chunk_starts: tuple[int, ...]
+    worst: tuple[WorstToken, ...]
+
+
+def ribbon_of(scores: TokenScores, tokens: list[int], n_ctx: int, spell: Callable[[list[int]], list[bytes]]) -> Ribbon:
+    """The ribbon of the tokens scored so far; `spell(ids)` gives each token's bytes (the base model's)."""
+    a = scores.arrays()
+    per_chunk = n_ctx - 1 - n_ctx // 2
+    shown = min(len(a["targets"]), RIBBON_TOKENS)
+    starts = tuple(range(0, shown, per_chunk))
+    pieces: list[str] = []
+    for start in starts:
+        # A character split over tokens belongs to the token that ends it; each chunk is read on its own.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pieces += [decoder.decode(b) for b in spell([int(t) for t in a["targets"][start : min(start + per_chunk, shown)]])]
+
+    def text(ids) -> str:
+        return b"".join(spell([int(i) for i in ids])).decode("utf-8", errors="replace")
+
+    def before(index: int) -> str:
+        """The few tokens of the text before scored token `index`, within its chunk (BOS left out)."""
+        chunk, offset = divmod(index, per_chunk)
+        at = chunk * n_ctx + n_ctx // 2 + 1 + offset
+        return text(tokens[max(at - _CONTEXT, chunk * n_ctx + 1) : at])
+
+    worst = tuple(
+        WorstToken(index=index, kld=kld, text=text([a["targets"][index]]), context=before(index),
+                   base_top=tuple((text([i]), p) for i, p in base_top),
+                   other_top=tuple((text([i]), p) for i, p in other_top))
+        for kld, index, base_top, other_top in scores.worst
+    )
+    return Ribbon(pieces=tuple(pieces), kld=a["kld"][:shown], chunk_starts=starts, worst=worst)
 
 
 @dataclass(frozen=True)
@@ -161,6 +252,7 @@ class Divergence:
     cancelled: bool
     figures: Figures | None
     kld_values: np.ndarray  # per scored token, kept for plots and percentiles
+    ribbon: Ribbon | None = None  # the scored tokens' text and the worst ones, for the window
 
     def to_json(self) -> dict:
         """The run as plain JSON types (per-token values left out)."""
@@ -298,8 +390,9 @@ def measure(pair: QuantPair, text: str, n_ctx: int = 512, max_chunks: int | None
         other.load(pair.other.path, params, lambda _fraction: not should_stop(), pair.other)
         block_rows = max(1, _BLOCK_BYTES // (8 * pair.vocabulary.size))
         scores, done = score_chunks(base, other, tokens, bos, n_ctx, planned, block_rows, on_progress, should_stop)
+        ribbon = ribbon_of(scores, tokens, n_ctx, base.token_bytes)
     finally:
         base.close()
         other.close()
     return Divergence(pair=pair, n_ctx=n_ctx, text_tokens=len(tokens), chunks_planned=planned, chunks_done=done,
-                      cancelled=done < planned, figures=figures_of(scores), kld_values=scores.arrays()["kld"])
+                      cancelled=done < planned, figures=figures_of(scores), kld_values=scores.arrays()["kld"], ribbon=ribbon)

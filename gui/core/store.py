@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from gui.core.quant_record import QuantComparison
 from gui.core.votes import Outcome, Vote
 
 # MIGRATIONS[i] takes a database from version i to i + 1; PRAGMA user_version holds the version.
@@ -69,6 +70,23 @@ MIGRATIONS = (
         state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'cancelled', 'finished'))
     );
     """,
+    """
+    CREATE TABLE quant_comparisons (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        family TEXT NOT NULL,
+        base TEXT NOT NULL,
+        other TEXT NOT NULL,
+        text_name TEXT NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        n_ctx INTEGER NOT NULL,
+        chunks_planned INTEGER NOT NULL,
+        chunks_done INTEGER NOT NULL,
+        figures TEXT NOT NULL,
+        versions TEXT NOT NULL
+    );
+    CREATE INDEX quant_comparisons_family ON quant_comparisons (family);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _VOTE_COLUMNS = (
@@ -124,6 +142,7 @@ class RoundRecord:
 
 _JSON_FIELDS = ("params", "left_model", "right_model", "left_metrics", "right_metrics", "environment",
                 "left_checks", "right_checks")
+_QUANT_JSON = ("base", "other", "figures", "versions")
 _BATCH_STATES = ("running", "paused", "cancelled", "finished")
 
 
@@ -268,6 +287,19 @@ class Store:
             }
             for round_id, chat_id, created, prompt, category, left, right, outcome, voter, leak, rated in rows
         ]
+
+    def add_quant_comparison(self, comparison: QuantComparison) -> None:
+        """Keep a comparison of two quantizations with what reproduces it (fingerprints, text hash, versions)."""
+        row = {**comparison.__dict__, **{key: json.dumps(getattr(comparison, key)) for key in _QUANT_JSON}}
+        columns = ", ".join(row)
+        self._db.execute(f"INSERT INTO quant_comparisons ({columns}) VALUES ({', '.join(':' + c for c in row)})", row)
+
+    def quant_comparisons(self, family: str | None = None) -> list[QuantComparison]:
+        """Every comparison (or one base model's, by its family key), newest first."""
+        where, args = ("WHERE family = ?", (family,)) if family is not None else ("", ())
+        rows = self._db.execute(f"SELECT * FROM quant_comparisons {where} ORDER BY created_at DESC, rowid DESC", args)
+        return [QuantComparison(**{key: json.loads(value) if key in _QUANT_JSON else value
+                                   for key, value in dict(row).items()}) for row in rows.fetchall()]
 
     def integrity_check(self) -> str:
         """SQLite's own verdict: "ok" for a sound database."""

@@ -9,10 +9,12 @@ from pathlib import Path
 import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from gui.core.quant_record import QuantReport
 from gui.core.report_data import ModelFigures, PassRate, ReportData, Timing
 from gui.core.rubric import ScoreMean
 from gui.core.summary import Distribution, mean_sd_text, p50_p95_text
 from gui.widgets.charts import CHARTS, MISSING, NO_CATEGORY
+from gui.widgets.quant_chart import pareto_figure
 from gui.widgets.units import DASH, format_bytes, format_count
 
 DPI = 110
@@ -44,11 +46,15 @@ def default_report_dir(data_dir: Path) -> Path:
     return data_dir / "reports" / datetime.now().strftime("%Y-%m-%d-%H%M")
 
 
-def write_report(data: ReportData, out_dir: Path) -> Path:
-    """Write charts/<name>.png for each chart with data and report.html (charts embedded); returns the HTML path."""
+def write_report(data: ReportData, out_dir: Path, quant: QuantReport | None = None) -> Path:
+    """Write charts/<name>.png for each chart with data and report.html (charts embedded); returns the HTML path.
+
+    With `quant` (the stored comparisons of quantizations), a section on them and its Pareto chart too.
+    """
     charts = _write_charts(data, out_dir / "charts")
+    quantizations = quant_section(quant, out_dir / "charts") if quant is not None else ""
     page = out_dir / "report.html"
-    page.write_text(_page(data, charts), encoding="utf-8")
+    page.write_text(_page(data, charts, quantizations), encoding="utf-8")
     return page
 
 
@@ -93,7 +99,7 @@ def _section(section_id: str, title: str, body: str) -> str:
     return f'<section><h2 id="{section_id}">{_e(title)}</h2>\n{body}\n</section>'
 
 
-def _page(data: ReportData, charts: dict[str, Path]) -> str:
+def _page(data: ReportData, charts: dict[str, Path], quantizations: str = "") -> str:
     """The whole report as one HTML document."""
     title = data.title or "GGUF Arena report: " + " vs ".join(model.info.label for model in data.models)
     generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -104,6 +110,8 @@ def _page(data: ReportData, charts: dict[str, Path]) -> str:
         _section("charts", "Charts", _charts(charts)),
         _section("reproducibility", "Reproducibility", _reproducibility(data)),
     ]
+    if quantizations:
+        sections.insert(-1, quantizations)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{_e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
@@ -390,3 +398,39 @@ def _environment_value(key: str, value) -> str:
     if key == "cpu_features":
         return ", ".join(f"{name.upper()} {DASH if has is None else 'yes' if has else 'no'}" for name, has in value.items())
     return str(value)
+
+
+def quant_section(quant: QuantReport, folder: Path) -> str:
+    """The quantizations section: the newest comparison's verdict, its model's scoreboard, the Pareto chart
+    (written to charts/quant_pareto.png and embedded)."""
+    v, c = quant.verdict, quant.comparison
+    decode = lambda rate: f"{rate:.1f} tok/s" if rate is not None else "not answered in the arena"  # noqa: E731
+    card = _table(["", f"{v.other} against {v.base}"], [
+        ["Size saved", f"{v.saved_percent:.1f}% ({v.saved_mib:,.1f} MiB)"],
+        ["Bits per weight", f"{v.bpw_base:.2f} → {v.bpw_other:.2f}"],
+        ["PPL ratio", f"{v.ppl_ratio:.4f} ± {v.ppl_ratio_error:.4f}"],
+        ["KL divergence (mean, p99)", f"{v.kld:.4f}, {v.kld_p99:.4f} nats"],
+        ["Same top token", f"{v.same_top_percent:.2f}% of {v.tokens:,} tokens"],
+        [f"Decode, {v.base}", decode(v.decode_base)], [f"Decode, {v.other}", decode(v.decode_other)],
+    ], numeric=(1,))
+    board = _table(
+        ["Quantization", "Size [MiB]", "BPW", "PPL", "ΔPPL", "KLD", "KLD p99", "Same top", "vs", "Text"],
+        [[r.quantization, f"{r.size_mib:,.2f}", f"{r.bits_per_weight:.2f}", f"{r.ppl:.4f} ± {r.ppl_error:.4f}",
+          f"{r.delta_ppl_percent:+.2f}%", f"{r.kld:.5f} ± {r.kld_error:.5f}", f"{r.kld_p99:.4f}",
+          f"{r.same_top_percent:.2f}%", r.base, r.run] for r in quant.rows],
+        numeric=tuple(range(1, 8)),
+    )
+    record = (f"Text {c.text_name} (sha256 {c.text_sha256[:16]}…), context {c.n_ctx}, {c.chunks_done} of "
+              f"{c.chunks_planned} chunks; base {c.base['fingerprint']}, other {c.other['fingerprint']}; GGUF Arena "
+              f"{c.versions.get('app_version')}, llama-cpp-python {c.versions.get('llama_cpp_python')}.")
+    parts = ["<h3>Verdict of the newest comparison</h3>", card, f'<p class="note">{_e(record)}</p>',
+             "<h3>Scoreboard: every quantization of this model compared</h3>", board]
+    folder.mkdir(parents=True, exist_ok=True)
+    with matplotlib.style.context("default"):
+        figure = pareto_figure(quant.rows, v.base)
+        FigureCanvasAgg(figure)
+        figure.savefig(folder / "quant_pareto.png", dpi=DPI)
+    encoded = base64.b64encode((folder / "quant_pareto.png").read_bytes()).decode("ascii")
+    parts.append(f'<figure id="chart-quant-pareto"><img src="data:image/png;base64,{encoded}" alt="Pareto chart">'
+                 "<figcaption>KL divergence against bits per weight (also charts/quant_pareto.png)</figcaption></figure>")
+    return _section("quantizations", "Quantizations", "\n".join(parts))

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         switchRaterRequested(): another rater takes over this machine (File › Switch rater).
         logRequested(): show the log (View › Log, or Details… on a pane's error).
         loadRunRequested(): show the Load run window (a served side under N requests at once).
+        compareQuantsRequested(): show the Compare quantizations window (offered only for a quantization pair).
 
     Keyboard: Ctrl+O opens a file on the side that has the focus (else Left); Ctrl+L and Ctrl+R
     move to the left or right file list and open it (pick with the arrows and Enter, so
@@ -85,6 +87,7 @@ class MainWindow(QMainWindow):
     switchRaterRequested = Signal()
     logRequested = Signal()
     loadRunRequested = Signal()
+    compareQuantsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -125,6 +128,11 @@ class MainWindow(QMainWindow):
         self._dock = self._settings_dock()
         self._build_menus()
         self.status = self.statusBar()
+        # Permanent: the transient messages ("Left model loaded.") must not wipe it.
+        self.quant_note = QLabel()
+        self.quant_note.setAccessibleName("Quantization pair")
+        self.status.addPermanentWidget(self.quant_note)
+        self._quant_pair = ""
         self.set_busy(False)
         self.set_blind(self.blind_action.isChecked())
         # After a vote the next thing a rater does is type the next message.
@@ -240,6 +248,11 @@ class MainWindow(QMainWindow):
         self.load_run_action.setToolTip("Send N requests at once to a served model: throughput and TTFT per N")
         self.load_run_action.triggered.connect(self.loadRunRequested)
         self._open_actions.append(self.load_run_action)  # it names the served model: off while blind, as Open is
+        self.compare_quants_action = results_menu.addAction("Compare quantizations…")
+        self.compare_quants_action.setToolTip("How far apart the two sides' quantizations of one model predict "
+                                              "a text: KL divergence, perplexity, same top token")
+        self.compare_quants_action.triggered.connect(self.compareQuantsRequested)
+        self.compare_quants_action.setEnabled(False)  # until both sides hold two quantizations of one model
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.blind_action)
         # While blind, how the answers appear: a pane that writes faster would name the faster model.
@@ -401,6 +414,20 @@ class MainWindow(QMainWindow):
     def set_blind_pace(self, pace: str) -> None:
         self.pace_actions[pace].setChecked(True)
 
+    def set_quant_pair(self, note: str) -> None:
+        """Say `note` (the sides hold two quantizations of one model) and offer the comparison; "" when they do not.
+
+        Neither shows while blind: both name the models.
+        """
+        self._quant_pair = note
+        self._show_quant_pair()
+
+    def _show_quant_pair(self) -> None:
+        offered = bool(self._quant_pair) and not self.blind_action.isChecked()
+        self.quant_note.setText(self._quant_pair if offered else "")
+        self.quant_note.setVisible(offered)
+        self.compare_quants_action.setEnabled(offered)
+
     @Slot(bool)
     def set_blind(self, blind: bool) -> None:
         """Hide (True) or show again what tells the models apart: files, cards, gauges, the rate chart.
@@ -417,6 +444,7 @@ class MainWindow(QMainWindow):
         for action in self._open_actions:
             action.setEnabled(not blind)
         self._show_recent()
+        self._show_quant_pair()
 
     @Slot(bool)
     def _on_blind_toggled(self, blind: bool) -> None:

@@ -77,10 +77,14 @@ TARGETS = {
     "ui_stall_ms.choose_file_max": (None, 16.0),
     "ui_stall_ms.report_100k": (None, 16.0),
     "import_votes_s_100k": (None, 5.0),
+    "quant_eval_ratio": (0.9, None),
 }
 REMOTE_TOKENS = 64
 LEADERBOARD_REPS = 3  # the best one counts
 CHOOSE_REPS = 5  # files chosen by hand in one stall record
+QUANT_CTX = 512  # llama.cpp's perplexity default
+QUANT_CHUNKS = 5  # per run: the first chunk's end starts the clock, so loads and warm-up are left out
+QUANT_REPS = 3  # app and bare runs alternated; the best of each counts
 
 
 def large_votes() -> list:
@@ -551,6 +555,49 @@ def append_cost_ratio() -> tuple[float, dict]:
     return details["ms_at_8000_tokens"] / details["ms_at_100_tokens"], details
 
 
+def quant_eval_ratio() -> tuple[float, dict]:
+    """Tokens the app's quantization comparison evaluates per second, per model, ÷ llama.cpp's own prompt rate.
+
+    The app (`quant.measure`, SmolLM2 against itself: one model, so one rate) decodes every chunk on both
+    models and turns half of each chunk's rows into log-probabilities, KL and the rest; the bare rate is
+    llama-cpp-python's `Llama.eval` of the same chunks on the same threads (one llama_decode a chunk, one
+    logits row), timed around the call: llama.cpp's perf counters read nothing after `eval` (n_p_eval 0 in
+    0.3.36). So the ratio is what scoring costs on top of evaluating.
+    """
+    import llama_cpp
+
+    from gui.core.quant import SAMPLE_TEXT, measure, read_pair, read_text
+
+    path, text = str(MODELS[0]), read_text(SAMPLE_TEXT)
+    pair = read_pair(path, path)
+    app_rates, bare_rates = [], []
+    for _ in range(QUANT_REPS):
+        stamps = []
+        result = measure(pair, text, n_ctx=QUANT_CTX, max_chunks=QUANT_CHUNKS, n_threads=DECODE_THREADS,
+                         on_progress=lambda done, planned: stamps.append(time.perf_counter()))
+        per_chunk_s = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+        app_rates.append(2 * QUANT_CTX / per_chunk_s)  # both models evaluate the whole chunk
+        bare = llama_cpp.Llama(path, n_ctx=QUANT_CTX, n_batch=QUANT_CTX, n_threads=DECODE_THREADS,
+                               n_threads_batch=DECODE_THREADS, verbose=False)
+        try:
+            tokens = bare.tokenize(text.encode(), add_bos=True, special=False)
+            rates = []
+            for chunk in range(1, QUANT_CHUNKS):  # the first is warm-up, as in the app's clock
+                bare.reset()
+                llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(bare.ctx), True)
+                started = time.perf_counter()
+                bare.eval(tokens[chunk * QUANT_CTX : (chunk + 1) * QUANT_CTX])
+                rates.append(QUANT_CTX / (time.perf_counter() - started))
+            bare_rates.append(statistics.median(rates))
+        finally:
+            bare.close()
+    details = {"app_tokens_per_s_per_model": app_rates, "bare_prompt_tokens_per_s": bare_rates,
+               "tokens_scored_per_s": max(app_rates) / 2 * (QUANT_CTX - 1 - QUANT_CTX // 2) / QUANT_CTX,
+               "model": label(MODELS[0]), "n_ctx": QUANT_CTX, "threads": DECODE_THREADS,
+               "chunks_timed": QUANT_CHUNKS - 1, "tokens_scored": result.figures.tokens}
+    return max(app_rates) / max(bare_rates), details
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
@@ -568,7 +615,7 @@ def print_table(results: dict) -> None:
     for key in ("decode_ratio_vs_bare", "reported_vs_counters", "parallel_efficiency", "ui_stall_ms",
                 "startup_ratio", "rss_mb_no_models", "append_cost_ratio", "remote_decode_ratio",
                 "remote_ttft_overhead_ms", "leaderboard_s_100k", "ui_stall_ms.leaderboard_100k",
-                "ui_stall_ms.choose_file_max", "ui_stall_ms.report_100k", "import_votes_s_100k"):
+                "ui_stall_ms.choose_file_max", "ui_stall_ms.report_100k", "import_votes_s_100k", "quant_eval_ratio"):
         value = results.get(key)
         items = value.items() if isinstance(value, dict) else [(None, value)]
         for sub, figure in items:
@@ -647,6 +694,7 @@ def main() -> int:
     remote = remote_runs()
     measure(results, "remote_decode_ratio", remote_decode_ratio, remote)
     measure(results, "remote_ttft_overhead_ms", remote_ttft_overhead_ms, remote)
+    measure(results, "quant_eval_ratio", quant_eval_ratio)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)

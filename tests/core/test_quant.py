@@ -11,11 +11,14 @@ from gui.core.quant import (
     SAMPLE_TEXT,
     NotAQuantPair,
     TextRefused,
+    TOP,
+    WORST,
     TokenScores,
     check_length,
     figures_of,
     quant_pair,
     read_text,
+    ribbon_of,
 )
 
 SMOL_SHAPE = Shape(block_count=30, head_count=9, head_count_kv=3, embedding_length=576, vocab_size=49152)
@@ -131,3 +134,35 @@ def test_identical_predictions_give_no_divergence_and_a_ci_below_100():
 
 def test_no_tokens_no_figures():
     assert figures_of(TokenScores()) is None
+
+
+def test_the_worst_tokens_are_kept_with_both_models_top_guesses_across_blocks():
+    rng = np.random.default_rng(3)
+    base = log_softmax(rng.normal(size=(90, 12)))
+    other = log_softmax(base + rng.normal(scale=rng.random((90, 1)), size=(90, 12)))
+    scores = TokenScores()
+    for start in range(0, 90, 40):
+        scores.add(base[start : start + 40], other[start : start + 40], np.zeros(len(base[start : start + 40]), int))
+    kld = (np.exp(base) * (base - other)).sum(axis=1)
+    assert [index for _, index, _, _ in scores.worst] == list(np.argsort(-kld)[:WORST])
+    _, index, base_top, other_top = scores.worst[0]
+    assert [i for i, _ in base_top] == list(np.argsort(-base[index])[:TOP])
+    assert [i for i, _ in other_top] == list(np.argsort(-other[index])[:TOP])
+    assert base_top[0][1] == pytest.approx(np.exp(base[index]).max())
+
+
+def test_the_ribbon_spells_each_scored_token_with_a_split_character_on_the_token_that_ends_it():
+    n_ctx = 8  # 3 scored tokens a chunk: positions 5, 6, 7
+    spelled = {1: b"a", 2: "é".encode()[:1], 3: "é".encode()[1:], 4: b" b"}
+    tokens = [9, 9, 9, 9, 4, 1, 2, 3, 9, 9, 9, 1, 4, 4, 3, 1]
+    scores = TokenScores()
+    for chunk in range(2):
+        targets = np.array(tokens[chunk * n_ctx + 5 : (chunk + 1) * n_ctx])
+        rows = log_softmax(np.zeros((3, 10)))
+        scores.add(rows, rows, targets)
+
+    ribbon = ribbon_of(scores, tokens, n_ctx, lambda ids: [spelled.get(i, b"?") for i in ids])
+    assert ribbon.pieces == ("a", "", "é", " b", "\ufffd", "a")  # a chunk starting mid-character is not mended
+    assert ribbon.chunk_starts == (0, 3) and len(ribbon.kld) == 6
+    assert ribbon.worst[0].index == 0 and ribbon.worst[0].text == "a"
+    assert ribbon.worst[0].context == "??? b"  # the tokens before position 5 in its chunk, the BOS place left out

@@ -135,7 +135,7 @@ def test_menus_offer_the_commands(window):
     assert chat_items == ["Send", "Stop", "New chat"]
     results_items = [action.text() for action in menus["Results"].actions() if not action.isSeparator()]
     assert results_items == ["Run batch…", "Rate rounds…", "Charts and report…", "Leaderboard…", "History…",
-                             "Fit planner…", "Load run…"]
+                             "Fit planner…", "Load run…", "Compare quantizations…"]
     assert view_items == ["Blind mode", "Blind pace", "Show raw text", "Scroll together", "Settings", "Log"]
     paces = [action.text() for action in view_menu_actions(menus["View"], "Blind pace")]
     assert paces == ["Both at the slower side's pace", "Both whole when both end"]
@@ -380,3 +380,15 @@ def test_the_crash_notice_offers_nothing_already_taken(qtbot, window):
     qtbot.waitExposed(notice)
     assert notice.findChild(QAbstractButton, "safePath") is None
     assert [button.text().replace("&", "") for button in notice.buttons()] == ["OK"]
+
+
+def test_the_quantization_note_and_menu_show_only_for_a_pair_and_never_while_blind(window):
+    window.set_blind(False)
+    assert not window.compare_quants_action.isEnabled() and window.quant_note.isHidden()
+    window.set_quant_pair("Both sides hold Smol in two quantizations (Q8_0 and Q4_K_M)")
+    assert window.compare_quants_action.isEnabled() and "Q8_0 and Q4_K_M" in window.quant_note.text()
+    window.set_blind(True)
+    assert not window.compare_quants_action.isEnabled() and window.quant_note.text() == ""
+    window.set_blind(False)
+    window.set_quant_pair("")
+    assert not window.compare_quants_action.isEnabled() and window.quant_note.isHidden()
