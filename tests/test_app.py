@@ -72,7 +72,7 @@ def test_a_round_fills_both_panes_and_new_chat_clears_them(qtbot, arena, event_l
     assert "greet me" in left.chat.toPlainText() and "Hi there" in left.chat.toPlainText()
     assert "Hello" in right.chat.toPlainText()
     assert label(left, "stop") == "end of text"
-    assert [r["prompt"] for r in arena.store.history()] == ["greet me"]  # committed though nobody votes
+    assert [r.prompt for r in arena.store.history()] == ["greet me"]  # committed though nobody votes
     assert arena.pending is None and arena.window.rating.isHidden()  # no blind vote in an open chat
     arena.window.newChatRequested.emit()
     assert left.chat.toPlainText() == "" and right.chat.toPlainText() == ""

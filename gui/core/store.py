@@ -5,6 +5,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from gui.core.votes import Outcome, Vote
 
@@ -120,6 +121,22 @@ class RoundRecord:
     repeat_of: str | None = None  # a rated round shown again with its sides swapped
     left_checks: list[dict] | None = None  # automatic check results per answer
     right_checks: list[dict] | None = None
+
+
+class HistoryRow(NamedTuple):
+    """One round as the history window lists it, with its latest vote; `rated`: the asking rater has voted on it."""
+
+    round_id: str
+    chat_id: str
+    when: str
+    prompt: str
+    category: str
+    left_model: str
+    right_model: str
+    outcome: str  # "" before a vote
+    rater: str
+    leak: bool
+    rated: bool
 
 
 _JSON_FIELDS = ("params", "left_model", "right_model", "left_metrics", "right_metrics", "environment",
@@ -247,27 +264,25 @@ class Store:
         rows = self._db.execute("SELECT batch_key FROM rounds WHERE batch_id = ?", (batch_id,)).fetchall()
         return {key for (key,) in rows}
 
-    def history(self, rater: str | None = None) -> list[dict]:
+    def history(self, rater: str | None = None) -> list[HistoryRow]:
         """Every round with its latest vote, newest first, for the history window; `rated` says whether `rater`
         has voted on it."""
-        rows = self._db.execute(
+        # Plain tuples, the labels read by SQLite: 0.27 s for 50,000 rounds, where sqlite3.Row and json.loads
+        # took 0.42 s before a dict was made of each.
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        cursor.execute(
             """
-            SELECT r.id, r.chat_id, r.created_at, r.prompt, r.category, r.left_model, r.right_model,
-                   v.outcome, v.rater, v.identity_leak,
+            SELECT r.id, r.chat_id, r.created_at, r.prompt, r.category,
+                   json_extract(r.left_model, '$.label'), json_extract(r.right_model, '$.label'),
+                   coalesce(v.outcome, ''), coalesce(v.rater, ''), coalesce(v.identity_leak, 0),
                    EXISTS (SELECT 1 FROM votes WHERE round_id = r.id AND rater = ?)
             FROM rounds r LEFT JOIN votes v ON v.id = (SELECT max(id) FROM votes WHERE round_id = r.id)
             ORDER BY r.created_at DESC
             """,
             (rater,),
-        ).fetchall()
-        return [
-            {
-                "round_id": round_id, "chat_id": chat_id, "when": created, "prompt": prompt, "category": category,
-                "left_model": json.loads(left)["label"], "right_model": json.loads(right)["label"],
-                "outcome": outcome or "", "rater": voter or "", "leak": bool(leak), "rated": bool(rated),
-            }
-            for round_id, chat_id, created, prompt, category, left, right, outcome, voter, leak, rated in rows
-        ]
+        )
+        return [HistoryRow(*fields, bool(leak), bool(rated)) for *fields, leak, rated in cursor]
 
     def integrity_check(self) -> str:
         """SQLite's own verdict: "ok" for a sound database."""

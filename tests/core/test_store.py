@@ -39,7 +39,7 @@ def test_a_round_and_its_vote_are_readable_by_another_connection_at_once(tmp_pat
     other = Store(tmp_path / "results.sqlite")
     assert other.votes() == [a_vote()]
     assert other.round("r1") == a_round(swapped=True)
-    assert other.history()[0]["outcome"] == "left" and other.history()[0]["left_model"] == "A"
+    assert other.history()[0].outcome == "left" and other.history()[0].left_model == "A"
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
