@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from fakes import FakeEngine
 from gguf_files import write_gguf
 from gui.controllers.arena import Arena
+from gui.core.history import HistoryRow
 from gui.core.store import Store, StoreError
 from gui.core.votes import Outcome, Vote
 from gui.core.votes_io import read_votes_jsonl
@@ -148,7 +149,7 @@ def test_a_newer_history_search_supersedes_an_older_one(setup, event_loop, monke
     view.search.blockSignals(False)
     event_loop.run_until_complete(asyncio.wait_for(until(lambda: answered), 10))
     assert [query[0] for query in answered] == ["m2"]
-    holding_m2 = sum("m2" in (row.left_model, row.right_model) for row in store.history())
+    holding_m2 = sum("m2" in (row.left_model, row.right_model) for row in map(HistoryRow._make, store.history()))
     assert view.count.text() == f"{holding_m2} of 300 rounds" and view.table.isEnabled()
     assert all({"m2"} & history_texts(results, row) for row in range(view.rounds.rowCount()))
 

@@ -2,7 +2,7 @@
 
 import heapq
 from collections.abc import Callable
-from operator import attrgetter
+from operator import itemgetter
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QTimer, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -17,25 +17,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.history import CATEGORY, LEAK, LEFT, OUTCOME, PROMPT, RATER, RIGHT, WHEN
 from gui.widgets.rating_bar import OUTCOME_WORDS
 from gui.widgets.units import DASH
 
 LEAK_TIP = "an answer named its own model"
-# (title, the row's field it shows, a sample of its widest usual text: columns are sized from it, never from rows)
+# (title, a sample of its widest usual text: columns are sized from it, never from rows); column i shows a row's
+# field i (HistoryRow).
 _COLUMNS = (
-    ("⚠", "leak", "⚠"),
-    ("When", "when", "2026-01-01T00:00:00.000+00:00"),
-    ("Prompt", "prompt", ""),
-    ("Category", "category", "multilingual"),
-    ("Left", "left_model", "SmolLM2-135M-Instruct.Q4_1"),
-    ("Right", "right_model", "SmolLM2-135M-Instruct.Q4_1"),
-    ("Outcome", "outcome", max(OUTCOME_WORDS.values(), key=len)),
-    ("Rater", "rater", "a rater's name"),
+    ("⚠", "⚠"),
+    ("When", "2026-01-01T00:00:00.000+00:00"),
+    ("Prompt", ""),
+    ("Category", "multilingual"),
+    ("Left", "SmolLM2-135M-Instruct.Q4_1"),
+    ("Right", "SmolLM2-135M-Instruct.Q4_1"),
+    ("Outcome", max(OUTCOME_WORDS.values(), key=len)),
+    ("Rater", "a rater's name"),
 )
-_TITLES = [title for title, _, _ in _COLUMNS]
-_LEAK, _WHEN, _PROMPT, _OUTCOME = (_TITLES.index(title) for title in ("⚠", "When", "Prompt", "Outcome"))
+_TITLES = [title for title, _ in _COLUMNS]
 # The search looks at these fields only: "left" should find a model, not every Left-better vote.
-_SEARCHED = attrgetter("prompt", "category", "left_model", "right_model", "rater")
+_SEARCHED = itemgetter(PROMPT, CATEGORY, LEFT, RIGHT, RATER)
 _FIELD_BREAK = "\x1f"  # between searched fields: typed text cannot hold it, so no match spans two fields
 # A tooltip as long as a long prompt would cover the screen.
 _TIP_CHARS = 1000
@@ -48,17 +49,17 @@ _SORT_SLICE = 2048
 _STALE = " The rows below are from before, not current."
 
 
-def _outcome_text(row) -> str:
+def _outcome_text(row: tuple) -> str:
     """The outcome in words, a dash before a vote."""
-    return OUTCOME_WORDS.get(row.outcome, row.outcome) or DASH
+    return OUTCOME_WORDS.get(row[OUTCOME], row[OUTCOME]) or DASH
 
 
-_SORT_KEYS = [attrgetter(field) for _, field, _ in _COLUMNS]
-_SORT_KEYS[_OUTCOME] = _outcome_text  # the words shown, so the column reads in order
+_SORT_KEYS = [itemgetter(column) for column in range(len(_COLUMNS))]
+_SORT_KEYS[OUTCOME] = _outcome_text  # the words shown, so the column reads in order
 
 
 def select_rows(rows: list, search: str, column: int, descending: bool) -> list:
-    """The rows (HistoryRow fields) whose prompt, category, either model or rater holds `search` in any case, sorted
+    """The rows (HistoryRow's fields) whose prompt, category, either model or rater holds `search` in any case, sorted
     by `column`; a new list. For a worker thread."""
     needle = search.casefold()
     chosen = [row for row in rows if needle in _FIELD_BREAK.join(_SEARCHED(row)).casefold()] if needle else list(rows)
@@ -72,15 +73,15 @@ def _sorted_in_slices(rows: list, key: Callable, descending: bool) -> list:
     return list(heapq.merge(*slices, key=key, reverse=descending))
 
 
-def _text(row, column: int) -> str:
+def _text(row: tuple, column: int) -> str:
     """What a cell shows: one line per round, the prompt's line breaks as spaces."""
-    if column == _LEAK:
-        return "⚠" if row.leak else ""
-    if column == _PROMPT:
-        return " ".join(row.prompt.split())
-    if column == _OUTCOME:
+    if column == LEAK:
+        return "⚠" if row[LEAK] else ""
+    if column == PROMPT:
+        return " ".join(row[PROMPT].split())
+    if column == OUTCOME:
         return _outcome_text(row)
-    return getattr(row, _COLUMNS[column][1])
+    return row[column]
 
 
 class RoundsModel(QAbstractTableModel):
@@ -114,7 +115,7 @@ class RoundsModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return _TITLES[section]
-        if role == Qt.ItemDataRole.ToolTipRole and section == _LEAK:
+        if role == Qt.ItemDataRole.ToolTipRole and section == LEAK:
             return f"⚠: {LEAK_TIP}"
         return None
 
@@ -123,11 +124,11 @@ class RoundsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return _text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == _PROMPT:
-                return row.prompt[:_TIP_CHARS]  # with its line breaks
-            if column == _LEAK and row.leak:
+            if column == PROMPT:
+                return row[PROMPT][:_TIP_CHARS]  # with its line breaks
+            if column == LEAK and row[LEAK]:
                 return LEAK_TIP
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == _LEAK:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == LEAK:
             return Qt.AlignmentFlag.AlignCenter
         return None
 
@@ -190,7 +191,7 @@ class HistoryWindow(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self._size_sections()
-        self.table.horizontalHeader().setSortIndicator(_WHEN, Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSortIndicator(WHEN, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)  # asks the model to sort by the indicator: rows come sorted already
 
         self._typing = QTimer(self)
@@ -213,10 +214,10 @@ class HistoryWindow(QWidget):
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, (title, _, sample) in enumerate(_COLUMNS):
+        for column, (title, sample) in enumerate(_COLUMNS):
             header.resizeSection(column, metrics.horizontalAdvance(max(sample, title, key=len)) + _PADDING)
-        header.setSectionResizeMode(_LEAK, QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(_PROMPT, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(LEAK, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(PROMPT, QHeaderView.ResizeMode.Stretch)
         rows = self.table.verticalHeader()
         rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -241,7 +242,7 @@ class HistoryWindow(QWidget):
         self.status.setText(message + (_STALE if self._shown_once else ""))
 
     def show_rows(self, rows: list, total: int, query: tuple[str, int, bool]) -> list:
-        """Show `rows` (HistoryRow fields), the rounds of `total` that answer `query`; the rows shown until now, for
+        """Show `rows` (HistoryRow's fields), the rounds of `total` that answer `query`; the rows shown until now, for
         the caller to free. Rows answering an older query than the window's are shown still marked as not current:
         the newer answer is on its way."""
         old = self.rounds.replace(rows)

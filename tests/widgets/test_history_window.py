@@ -5,13 +5,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView
 
-from gui.core.store import HistoryRow
+from gui.core.history import HistoryRow
 from gui.widgets.history_window import HistoryWindow, RoundsModel, select_rows
 
 
 def a_row(when, prompt, category, left_model, right_model, outcome, rater, leak) -> HistoryRow:
-    return HistoryRow("r-" + when, "c-" + when, when, prompt, category, left_model, right_model, outcome, rater, leak,
-                      True)
+    return HistoryRow(leak, when, prompt, category, left_model, right_model, outcome, rater, "r-" + when, "c-" + when, 1)
 
 
 ROUNDS = [
@@ -147,7 +146,7 @@ def test_the_outcome_column_sorts_by_its_words(qapp):
 
 
 def test_a_sort_over_many_slices_equals_one_sort(qapp):
-    many = [a_row(f"2025-{n % 97:05d}", f"p{n * 7919 % 10007}", "c", "m", "n", "", f"r{n % 5}", False)
+    many = [a_row(f"2025-{n % 97:05d}", f"p{n * 7919 % 10007}", "c", "m", "n", "", f"r{n % 5}", 0)
             for n in range(10_000)]
     for title, key in (("Prompt", lambda row: row.prompt), ("Rater", lambda row: row.rater)):
         index = titled(RoundsModel(), title)
