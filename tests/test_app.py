@@ -9,6 +9,7 @@ from fakes import FakeEngine
 from gguf_files import write_giant, write_gguf
 from gui.core.gguf_header import read_card
 from gui.core.fit import estimate, spec_of
+from gui.core.history import HistoryRow
 from gui.core.memory import SystemMemory
 from gui.core.params import LoadParams
 
@@ -72,7 +73,7 @@ def test_a_round_fills_both_panes_and_new_chat_clears_them(qtbot, arena, event_l
     assert "greet me" in left.chat.toPlainText() and "Hi there" in left.chat.toPlainText()
     assert "Hello" in right.chat.toPlainText()
     assert label(left, "stop") == "end of text"
-    assert [r["prompt"] for r in arena.store.history()] == ["greet me"]  # committed though nobody votes
+    assert [HistoryRow._make(r).prompt for r in arena.store.history()] == ["greet me"]  # committed though nobody votes
     assert arena.pending is None and arena.window.rating.isHidden()  # no blind vote in an open chat
     arena.window.newChatRequested.emit()
     assert left.chat.toPlainText() == "" and right.chat.toPlainText() == ""

@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import json
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,15 +14,18 @@ from PySide6.QtCore import Qt
 from fakes import FakeEngine
 from gguf_files import write_gguf
 from gui.controllers.arena import Arena
+from gui.core.history import HistoryRow
 from gui.core.store import Store, StoreError
 from gui.core.votes import Outcome, Vote
 from gui.core.votes_io import read_votes_jsonl
 from core.test_quant_record import Q4, comparison
 from gui.core.records import vote_on
+from gui.controllers import results as results_module
 from gui.controllers.results import HIDDEN, NOT_YET_YOURS, LatestOnly, Results
 from gui.widgets.charts_window import ChartImage
 from gui.widgets.main_window import MainWindow
 from gui.widgets.charts import CHARTS
+from seeded_rounds import store_seeded_rounds
 from seeded_votes import SHAPES, seeded_votes
 from test_rating_queue_window import a_round
 
@@ -46,15 +50,35 @@ def setup(qtbot, event_loop, tmp_path):
     store.close()
 
 
+def history_texts(results, row: int = 0) -> set:
+    """The texts of a row the history window shows."""
+    model = results.history.rounds
+    return {model.index(row, column).data() for column in range(model.columnCount())}
+
+
+def settle(event_loop, view) -> None:
+    """Run the loop until the history window's rows answer its search and sort."""
+    async def current():
+        while not view.status.isHidden():
+            await asyncio.sleep(0.01)
+
+    event_loop.run_until_complete(asyncio.wait_for(current(), 10))
+
+
 def test_history_hides_the_models_of_the_round_awaiting_its_vote(setup, event_loop):
     window, arena, store, results = setup
     event_loop.run_until_complete(arena.send("first"))
-    results.show_history()
-    assert {results.history.rounds.item(0, c).text() for c in range(results.history.rounds.columnCount())} >= {HIDDEN}
+    event_loop.run_until_complete(results.show_history())
+    assert HIDDEN in history_texts(results)
+    results.history.search.setText("one-1b")
+    settle(event_loop, results.history)
+    assert results.history.count.text() == "0 of 1 rounds"  # nor does the search find them
     arena.cast_vote("left", 2, 1, "")
-    results.show_history()
-    texts = {results.history.rounds.item(0, c).text() for c in range(results.history.rounds.columnCount())}
+    results.history.search.setText("One-1B")  # the rows read while blind are not searched again
+    settle(event_loop, results.history)
+    texts = history_texts(results)
     assert HIDDEN not in texts and {"One-1B.Q4_0", "Two-2B.Q4_0"} <= texts
+    assert results.history.count.text() == "1 of 1 rounds"
 
 
 def test_history_hides_another_raters_vote_until_this_rater_has_rated_the_round(setup, event_loop):
@@ -64,13 +88,105 @@ def test_history_hides_another_raters_vote_until_this_rater_has_rated_the_round(
     arena.rater = "ben"
 
     def row_texts():
-        results.show_history()
-        return {results.history.rounds.item(0, c).text() for c in range(results.history.rounds.columnCount())}
+        event_loop.run_until_complete(results.show_history())
+        return history_texts(results)
 
     assert NOT_YET_YOURS in row_texts() and "ann" not in row_texts()
+    results.history.search.setText("ann")
+    settle(event_loop, results.history)
+    assert results.history.count.text() == "0 of 1 rounds"
+    results.history.search.clear()
     (record,) = store.rounds()
     store.add_vote(vote_on(record, "right", "ben", 1, 2, ""))
     assert NOT_YET_YOURS not in row_texts() and "ben" in row_texts()
+
+
+def test_a_search_after_switching_rater_does_not_search_the_rows_read_for_the_earlier_one(setup, event_loop):
+    window, arena, store, results = setup
+    event_loop.run_until_complete(arena.send("first"))
+    arena.cast_vote("left", 2, 1, "")
+    event_loop.run_until_complete(results.show_history())
+    assert "ann" in history_texts(results)
+    arena.rater = "ben"
+    results.history.search.setText("first")
+    settle(event_loop, results.history)
+    assert NOT_YET_YOURS in history_texts(results) and "ann" not in history_texts(results)
+
+
+def test_history_lists_seeded_rounds_read_on_the_results_thread_newest_first_with_leak_marks(
+        setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    store_seeded_rounds(store, 300)
+    readers = []
+    seen_history = results_module.seen_history
+    monkeypatch.setattr(results_module, "seen_history",
+                        lambda *args: (readers.append(threading.current_thread().name), seen_history(*args))[1])
+    task = results.show_history()
+    view = results.history
+    assert view.status.text() == "Reading 300 rounds…" and not view.table.isEnabled()
+    event_loop.run_until_complete(task)
+    assert view.count.text() == "300 of 300 rounds" and view.table.isEnabled() and view.status.isHidden()
+    assert [name.startswith("results") for name in readers] == [True]
+    assert "2026-01-01T00:00:00.000299+00:00" in history_texts(results, 0)  # r299, the newest
+    leaked = [row for row in range(view.rounds.rowCount()) if "⚠" in history_texts(results, row)]
+    assert len(leaked) == 4  # r1, r101, r151, r251: one in fifty, where voted on
+    tip = view.rounds.index(leaked[0], 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "an answer named its own model"
+
+
+def test_a_newer_history_search_supersedes_an_older_one(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    store_seeded_rounds(store, 300)
+    event_loop.run_until_complete(results.show_history())
+    view = results.history
+    answered = []
+    show_rows = view.show_rows
+    monkeypatch.setattr(view, "show_rows", lambda rows, total, query: (answered.append(query),
+                                                                       show_rows(rows, total, query))[1])
+    view.search.blockSignals(True)  # no pause for typing: both searches are asked for at once
+    for text in ("m1", "m2"):
+        view.search.setText(text)
+        view.queryChanged.emit()
+    view.search.blockSignals(False)
+    event_loop.run_until_complete(asyncio.wait_for(until(lambda: answered), 10))
+    assert [query[0] for query in answered] == ["m2"]
+    holding_m2 = sum("m2" in (row.left_model, row.right_model) for row in map(HistoryRow._make, store.history()))
+    assert view.count.text() == f"{holding_m2} of 300 rounds" and view.table.isEnabled()
+    assert all({"m2"} & history_texts(results, row) for row in range(view.rounds.rowCount()))
+
+
+async def until(condition) -> None:
+    """Wait on the loop until `condition()` holds."""
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+def test_history_sorts_by_a_column_on_the_results_thread(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+    store_seeded_rounds(store, 30)
+    arena.rater = "cy"
+    event_loop.run_until_complete(results.show_history())
+    view = results.history
+    rater = [view.rounds.headerData(c, Qt.Orientation.Horizontal) for c in range(8)].index("Rater")
+    view.table.sortByColumn(rater, Qt.SortOrder.AscendingOrder)
+    assert view.status.text().startswith("Sorting by Rater…") and not view.table.isEnabled()
+    settle(event_loop, view)
+    raters = [view.rounds.index(row, rater).data() for row in range(view.rounds.rowCount())]
+    assert raters == sorted(raters) and raters[0] == "" and raters[-1] == "cy"
+
+
+def test_a_history_that_cannot_be_read_says_why(setup, event_loop, monkeypatch):
+    window, arena, store, results = setup
+
+    def unreadable(path):
+        raise StoreError(f"The results database {path} cannot be opened (file is not a database). Move it aside.")
+
+    monkeypatch.setattr("gui.controllers.results.Store", unreadable)  # as the worker opens its own connection
+    event_loop.run_until_complete(results.show_history())
+    view = results.history
+    assert view.status.text() == (f"The results database {store.path} cannot be opened (file is not a database). "
+                                  "Move it aside.")
+    assert view.progress.isHidden() and not view.table.isEnabled()
 
 
 def test_a_follow_up_after_the_reveal_starts_a_new_blind_chat(setup, event_loop):

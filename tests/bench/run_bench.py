@@ -76,6 +76,7 @@ TARGETS = {
     "ui_stall_ms.leaderboard_100k": (None, 16.0),
     "ui_stall_ms.choose_file_max": (None, 16.0),
     "ui_stall_ms.report_100k": (None, 16.0),
+    "ui_stall_ms.history_50k": (None, 16.0),
     "import_votes_s_100k": (None, 5.0),
     "quant_eval_ratio": (0.9, None),
 }
@@ -85,6 +86,9 @@ CHOOSE_REPS = 5  # files chosen by hand in one stall record
 QUANT_CTX = 512  # llama.cpp's perplexity default
 QUANT_CHUNKS = 5  # per run: the first chunk's end starts the clock, so loads and warm-up are left out
 QUANT_REPS = 3  # app and bare runs alternated; the best of each counts
+HISTORY_ROUNDS = 50_000
+HISTORY_SEARCH = "m17"  # typed a key at a time: each key a search, until typing pauses
+HISTORY_KEY_GAP_S = 0.12  # a quick typist's pace, under the window's pause before searching
 
 
 def large_votes() -> list:
@@ -462,6 +466,59 @@ def report_stall_ms(votes: list) -> tuple[float, dict]:
                        "saved_s": shown_s, "report_bytes": page.stat().st_size}
 
 
+def history_stall_ms() -> tuple[float, dict]:
+    """Lateness of a 5 ms GUI-thread timer while Results › History opens (built for the first time) on 50,000 seeded
+    rounds with votes by three raters, then a search is typed a key at a time, until the rows answer it."""
+    from types import SimpleNamespace
+
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from gui.controllers.results import Results
+    from gui.widgets.main_window import MainWindow
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from seeded_rounds import store_seeded_rounds
+
+    folder = Path(tempfile.mkdtemp(prefix="gguf-arena-bench-"))
+    store = Store(folder / "results.sqlite")
+    store_seeded_rounds(store, HISTORY_ROUNDS)
+    window = MainWindow()
+    # A rater who cast a third of the votes: the others' votes on the other rounds are hidden from them.
+    arena = SimpleNamespace(rater="ann", blind=False, chat_id="", revealed=True)
+    results = Results(window, arena, store, folder)
+    gc.freeze()  # as gui.app.run_app does once the window and the arena are built
+    probe = StallProbe()
+    try:
+        probe.start()
+        started = time.perf_counter()
+        run(results.show_history())
+        QApplication.processEvents()  # the rows painted
+        opened_s = time.perf_counter() - started
+        view = results.history
+        started = time.perf_counter()
+        for key in HISTORY_SEARCH:
+            QTest.keyClick(view.search, key)
+            run(asyncio.sleep(HISTORY_KEY_GAP_S))
+        run(_until_current(view))
+        QApplication.processEvents()
+        searched_s = time.perf_counter() - started
+        late = probe.take()
+    finally:
+        probe.stop()
+        results.history.close()
+        window.close()
+        store.close()
+    return max(late), {"ticks": len(late), "p99": percentile(late, 99), "top5": sorted(late)[-5:],
+                       "opened_s": opened_s, "searched_s": searched_s, "count": view.count.text()}
+
+
+async def _until_current(view) -> None:
+    """Until the history window's rows answer its search."""
+    while not view.status.isHidden():
+        await asyncio.sleep(0.01)
+
+
 def import_votes_s_100k(votes: list) -> tuple[float, dict]:
     """Seconds to import 100,000 votes in FastChat's battle format (JSON Lines) into an empty store, as File ›
     Import votes… does on the results thread: the file read whole and checked, then one transaction."""
@@ -615,7 +672,8 @@ def print_table(results: dict) -> None:
     for key in ("decode_ratio_vs_bare", "reported_vs_counters", "parallel_efficiency", "ui_stall_ms",
                 "startup_ratio", "rss_mb_no_models", "append_cost_ratio", "remote_decode_ratio",
                 "remote_ttft_overhead_ms", "leaderboard_s_100k", "ui_stall_ms.leaderboard_100k",
-                "ui_stall_ms.choose_file_max", "ui_stall_ms.report_100k", "import_votes_s_100k", "quant_eval_ratio"):
+                "ui_stall_ms.choose_file_max", "ui_stall_ms.report_100k", "ui_stall_ms.history_50k",
+                "import_votes_s_100k", "quant_eval_ratio"):
         value = results.get(key)
         items = value.items() if isinstance(value, dict) else [(None, value)]
         for sub, figure in items:
@@ -688,6 +746,7 @@ def main() -> int:
     measure(results, "ui_stall_ms.leaderboard_100k", leaderboard_stall_ms, votes)
     measure(results, "ui_stall_ms.report_100k", report_stall_ms, votes)
     measure(results, "import_votes_s_100k", import_votes_s_100k, votes)
+    measure(results, "ui_stall_ms.history_50k", history_stall_ms)
     measure(results, "startup_ratio", startup_ratio)
     measure(results, "rss_mb_no_models", rss_mb_no_models, results["details"]["startup_ratio"])
     measure(results, "append_cost_ratio", append_cost_ratio)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from processes import kill_after
+from gui.core.history import HistoryRow
 from gui.core.store import SCHEMA_VERSION, BatchRecord, RoundRecord, Store, StoreError
 from gui.core.votes import Outcome, Vote
 
@@ -39,7 +40,8 @@ def test_a_round_and_its_vote_are_readable_by_another_connection_at_once(tmp_pat
     other = Store(tmp_path / "results.sqlite")
     assert other.votes() == [a_vote()]
     assert other.round("r1") == a_round(swapped=True)
-    assert other.history()[0]["outcome"] == "left" and other.history()[0]["left_model"] == "A"
+    (row,) = map(HistoryRow._make, other.history())
+    assert row.outcome == "left" and row.left_model == "A" and row.rater == "ann"
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
