@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.core.history import CATEGORY, LEAK, LEFT, OUTCOME, PROMPT, RATER, RIGHT, WHEN
+from gui.widgets.busy_line import BusyLine
 from gui.widgets.rating_bar import OUTCOME_WORDS
 from gui.widgets.units import DASH
 
@@ -167,20 +167,10 @@ class HistoryWindow(QWidget):
         top.addWidget(self.search, 1)
         top.addWidget(self.count)
 
-        # What the window is doing, and whether the rows are current: shown only while they are not.
-        self.status = QLabel()
-        self.status.setAccessibleName("History status")
-        self.status.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)  # busy: how long a read takes is not known ahead
-        self.progress.setMaximumWidth(160)
-        self.progress.setTextVisible(False)
-        busy = QHBoxLayout()
-        busy.addWidget(self.status, 1)
-        busy.addWidget(self.progress)
-        self._busy_parts = (self.status, self.progress)
-        for part in self._busy_parts:
-            part.hide()
+        # What the window is doing, and whether the rows are current: shown only while they are not. No Cancel: a
+        # newer search or sort replaces the one under way.
+        self.busy_line = BusyLine("History status", None)
+        self.status, self.progress = self.busy_line.status, self.busy_line.progress
         self._shown_once = False
 
         self.rounds = RoundsModel(self)
@@ -200,7 +190,7 @@ class HistoryWindow(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(busy)
+        layout.addWidget(self.busy_line)
         layout.addWidget(self.table, 1)
 
         self.search.textChanged.connect(self._on_search_changed)
@@ -231,15 +221,12 @@ class HistoryWindow(QWidget):
 
     def show_busy(self, doing: str) -> None:
         """Say what is being done; rows already shown stay, greyed and marked as not current."""
-        self.status.setText(doing + (_STALE if self._shown_once else ""))
-        for part in self._busy_parts:
-            part.show()
+        self.busy_line.busy(doing + (_STALE if self._shown_once else ""))
         self.table.setEnabled(False)
 
     def show_error(self, message: str) -> None:
         """Say why the rounds could not be read; rows already shown stay greyed."""
-        self.progress.hide()
-        self.status.setText(message + (_STALE if self._shown_once else ""))
+        self.busy_line.stopped(message + (_STALE if self._shown_once else ""))
 
     def show_rows(self, rows: list, total: int, query: tuple[str, int, bool]) -> list:
         """Show `rows` (HistoryRow's fields), the rounds of `total` that answer `query`; the rows shown until now, for
@@ -249,8 +236,7 @@ class HistoryWindow(QWidget):
         self._shown_once = True
         self._show_count(len(rows), total)
         if query == self.query():
-            for part in self._busy_parts:
-                part.hide()
+            self.busy_line.done()
             self.table.setEnabled(True)
         return old
 
