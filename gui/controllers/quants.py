@@ -13,7 +13,7 @@ from gui.core.backend import EngineError
 from gui.core.gguf_header import GGUFFileError, read_vocabulary
 from gui.core.identity import versions
 from gui.core.quant import SAMPLE_TEXT, QuantError, QuantPair, measure, quant_pair, read_text, suite_text
-from gui.core.quant_record import comparison_of, decode_rates, scoreboard, text_sha256, verdict_of
+from gui.core.quant_record import comparison_of, arena_figures, scoreboard, text_sha256, verdict_of
 from gui.core.store import Store
 from gui.core.suites import SuiteError, available_suites, find_suite
 
@@ -52,7 +52,7 @@ def comparison_figures(store_path: Path, comparison, chart_size: tuple) -> tuple
     finally:
         store.close()
     rows = scoreboard(family)
-    return verdict_of(comparison, decode_rates(rounds)), rows, draw_pareto(rows, comparison.base["quantization"],
+    return verdict_of(comparison, arena_figures(rounds)), rows, draw_pareto(rows, comparison.base["quantization"],
                                                                           *chart_size)
 
 

@@ -362,7 +362,7 @@ class Results(QObject):
             return None
         finally:
             self.window.set_moving_votes("")
-        self.window.show_status(f"Exported {count} votes to {path}.")
+        self.window.show_status(f"Exported {count:,} votes to {path}.")
         return count
 
     @Slot()
@@ -389,7 +389,7 @@ class Results(QObject):
             return None
         finally:
             self.window.set_moving_votes("")
-        self.window.show_status(f"Imported {added} new votes from {Path(path).name} ({total - added} already there).")
+        self.window.show_status(f"Imported {added:,} new votes from {Path(path).name} ({total - added:,} already there).")
         return added, total
 
     def _votes_failed(self, title: str, message: str) -> None:

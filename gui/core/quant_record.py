@@ -112,14 +112,14 @@ class Verdict:
     kld: float
     kld_p99: float
     same_top_percent: float
-    decode_base: float | None  # mean decode tok/s of the arena's answers, None where the model has not answered
-    decode_other: float | None
+    arena_base: "ArenaFigures | None"  # how the file ran in the arena; None where it has not answered there
+    arena_other: "ArenaFigures | None"
     tokens: int
     complete: bool
 
 
-def verdict_of(comparison: QuantComparison, decode: dict[str, float]) -> Verdict:
-    """The verdict of `comparison`; `decode` maps fingerprints to decode tok/s (decode_rates)."""
+def verdict_of(comparison: QuantComparison, arena: dict[str, "ArenaFigures"]) -> Verdict:
+    """The verdict of `comparison`; `arena` maps fingerprints to how each file ran in the arena (arena_figures)."""
     base, other, f = comparison.base, comparison.other, comparison.figures
     saved = base["file_size"] - other["file_size"]
     return Verdict(
@@ -127,20 +127,56 @@ def verdict_of(comparison: QuantComparison, decode: dict[str, float]) -> Verdict
         saved_percent=100 * saved / base["file_size"], bpw_base=base["bits_per_weight"],
         bpw_other=other["bits_per_weight"], ppl_ratio=f["ppl_ratio"]["value"], ppl_ratio_error=f["ppl_ratio"]["error"],
         kld=f["kld"]["value"], kld_p99=f["kld_p99"], same_top_percent=100 * f["same_top"],
-        decode_base=decode.get(base["fingerprint"]), decode_other=decode.get(other["fingerprint"]),
+        arena_base=arena.get(base["fingerprint"]), arena_other=arena.get(other["fingerprint"]),
         tokens=f["tokens_scored"], complete=comparison.complete,
     )
 
 
-def decode_rates(rounds) -> dict[str, float]:
-    """Mean decode tok/s of every model file that answered in the arena, by fingerprint (answers with errors out)."""
-    rates: dict[str, list[float]] = {}
+@dataclass(frozen=True)
+class ArenaFigures:
+    """How one model file ran in the arena, over its answers without errors: the speed and memory beside a verdict."""
+
+    answers: int
+    decode_tps: float | None  # mean
+    prompt_tps: float | None  # mean
+    load_s: float | None  # median over its answers' loads
+    memory_bytes: int | None  # the most its weights and context took
+
+
+def arena_figures(rounds) -> dict[str, ArenaFigures]:
+    """ArenaFigures of every model file that answered in the arena, by fingerprint."""
+    seen: dict[str, list[dict]] = {}
     for round_ in rounds:
         for model, metrics in ((round_.left_model, round_.left_metrics), (round_.right_model, round_.right_metrics)):
-            rate = (metrics or {}).get("decode_tps")
-            if rate is not None and not (metrics or {}).get("error") and model.get("fingerprint"):
-                rates.setdefault(model["fingerprint"], []).append(rate)
-    return {fingerprint: sum(values) / len(values) for fingerprint, values in rates.items()}
+            if metrics and not metrics.get("error") and model.get("fingerprint"):
+                seen.setdefault(model["fingerprint"], []).append(metrics)
+
+    def mean(values):
+        values = [value for value in values if value is not None]
+        return sum(values) / len(values) if values else None
+
+    figures = {}
+    for fingerprint, answers in seen.items():
+        loads = sorted(m["load_s"] for m in answers if m.get("load_s") is not None)
+        memory = [m["weights_bytes"] + m["context_bytes"] for m in answers
+                  if m.get("weights_bytes") is not None and m.get("context_bytes") is not None]
+        figures[fingerprint] = ArenaFigures(
+            answers=len(answers), decode_tps=mean(m.get("decode_tps") for m in answers),
+            prompt_tps=mean(m.get("prompt_tps") for m in answers),
+            load_s=loads[len(loads) // 2] if loads else None, memory_bytes=max(memory, default=None),
+        )
+    return figures
+
+
+def arena_text(figures: ArenaFigures | None) -> str:
+    """One file's arena figures in a line, for the verdict card."""
+    if figures is None:
+        return "not answered in the arena yet"
+    parts = [f"decode {figures.decode_tps:.1f} tok/s" if figures.decode_tps is not None else None,
+             f"prompt {figures.prompt_tps:.0f} tok/s" if figures.prompt_tps is not None else None,
+             f"load {figures.load_s:.2f} s" if figures.load_s is not None else None,
+             f"memory {figures.memory_bytes / MIB:,.1f} MiB" if figures.memory_bytes is not None else None]
+    return " · ".join(part for part in parts if part) + f" (over {figures.answers} answers)"
 
 
 @dataclass(frozen=True)
@@ -159,4 +195,4 @@ def quant_report(store) -> QuantReport | None:
         return None
     newest = comparisons[0]
     family = [c for c in comparisons if c.family == newest.family]
-    return QuantReport(verdict_of(newest, decode_rates(store.rounds())), newest, scoreboard(family))
+    return QuantReport(verdict_of(newest, arena_figures(store.rounds())), newest, scoreboard(family))

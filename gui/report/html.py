@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from gui.core.quant_record import QuantReport
+from gui.core.quant_record import QuantReport, arena_text
 from gui.core.report_data import ModelFigures, PassRate, ReportData, Timing
 from gui.core.rubric import ScoreMean
 from gui.core.summary import Distribution, mean_sd_text, p50_p95_text
@@ -404,14 +404,13 @@ def quant_section(quant: QuantReport, folder: Path) -> str:
     """The quantizations section: the newest comparison's verdict, its model's scoreboard, the Pareto chart
     (written to charts/quant_pareto.png and embedded)."""
     v, c = quant.verdict, quant.comparison
-    decode = lambda rate: f"{rate:.1f} tok/s" if rate is not None else "not answered in the arena"  # noqa: E731
     card = _table(["", f"{v.other} against {v.base}"], [
         ["Size saved", f"{v.saved_percent:.1f}% ({v.saved_mib:,.1f} MiB)"],
         ["Bits per weight", f"{v.bpw_base:.2f} → {v.bpw_other:.2f}"],
         ["PPL ratio", f"{v.ppl_ratio:.4f} ± {v.ppl_ratio_error:.4f}"],
         ["KL divergence (mean, p99)", f"{v.kld:.4f}, {v.kld_p99:.4f} nats"],
         ["Same top token", f"{v.same_top_percent:.2f}% of {v.tokens:,} tokens"],
-        [f"Decode, {v.base}", decode(v.decode_base)], [f"Decode, {v.other}", decode(v.decode_other)],
+        [f"In the arena, {v.base}", arena_text(v.arena_base)], [f"In the arena, {v.other}", arena_text(v.arena_other)],
     ], numeric=(1,))
     board = _table(
         ["Quantization", "Size [MiB]", "BPW", "PPL", "ΔPPL", "KLD", "KLD p99", "Same top", "vs", "Text"],

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.quant import MIN_CTX, Ribbon
-from gui.core.quant_record import ScoreRow, Verdict
+from gui.core.quant_record import ScoreRow, Verdict, arena_text
 from gui.widgets.units import DASH
 
 SAMPLE, FILE, SUITE = "sample", "file", "suite"
@@ -83,9 +83,6 @@ def ribbon_html(ribbon: Ribbon) -> str:
 
 def verdict_html(verdict: Verdict) -> str:
     """The verdict card: what is saved, what is lost, and how fast each answers in the arena."""
-    def decode(rate: float | None) -> str:
-        return f"{rate:.1f} tok/s" if rate is not None else "not answered in the arena yet"
-
     rows = [
         ("Size saved", f"{verdict.saved_percent:.1f}% ({verdict.saved_mib:,.1f} MiB)"),
         ("Bits per weight", f"{verdict.bpw_base:.2f} ({verdict.base}) → {verdict.bpw_other:.2f} ({verdict.other})"),
@@ -93,8 +90,8 @@ def verdict_html(verdict: Verdict) -> str:
                       f"({(verdict.ppl_ratio - 1) * 100:+.2f}% perplexity)"),
         ("KL divergence", f"mean {verdict.kld:.4f}, 99th percentile {verdict.kld_p99:.4f} nats"),
         ("Same top token", f"{verdict.same_top_percent:.2f}% of {verdict.tokens:,} tokens"),
-        (f"Decode ({verdict.base})", decode(verdict.decode_base)),
-        (f"Decode ({verdict.other})", decode(verdict.decode_other)),
+        (f"In the arena ({verdict.base})", arena_text(verdict.arena_base)),
+        (f"In the arena ({verdict.other})", arena_text(verdict.arena_other)),
     ]
     title = f"{verdict.other} against {verdict.base}" + ("" if verdict.complete else " (stopped early)")
     body = "".join(f"<tr><td><b>{html.escape(name)}</b></td><td>{html.escape(value)}</td></tr>" for name, value in rows)

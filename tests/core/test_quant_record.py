@@ -4,7 +4,15 @@ import dataclasses
 
 import pytest
 
-from gui.core.quant_record import QuantComparison, decode_rates, quant_report, scoreboard, verdict_of
+from gui.core.quant_record import (
+    ArenaFigures,
+    QuantComparison,
+    arena_figures,
+    arena_text,
+    quant_report,
+    scoreboard,
+    verdict_of,
+)
 from gui.core.store import Store
 from core.test_store import a_round
 
@@ -50,24 +58,34 @@ def test_the_scoreboard_has_each_quantizations_newest_row_most_bits_first():
     assert rows[1].kld_p99 == pytest.approx(2.4) and rows[1].base == "Q8_0"
 
 
-def test_the_verdict_says_what_is_saved_and_lost_and_each_ones_decode_rate():
-    verdict = verdict_of(comparison(Q4, 0.05, "1"), {"fp-q8": 80.0})
+def test_the_verdict_says_what_is_saved_and_lost_and_how_each_ran_in_the_arena():
+    ran = ArenaFigures(answers=3, decode_tps=80.0, prompt_tps=400.0, load_s=0.5, memory_bytes=200 * 2**20)
+    verdict = verdict_of(comparison(Q4, 0.05, "1"), {"fp-q8": ran})
     assert (verdict.saved_mib, verdict.saved_percent) == (40, pytest.approx(100 * 40 / 140))
     assert (verdict.bpw_base, verdict.bpw_other, verdict.kld, verdict.kld_p99) == (8.5, 4.9, 0.05, 0.4)
-    assert (verdict.decode_base, verdict.decode_other, verdict.same_top_percent) == (80.0, None, 90.0)
+    assert (verdict.arena_base, verdict.arena_other, verdict.same_top_percent) == (ran, None, 90.0)
+    assert arena_text(ran) == "decode 80.0 tok/s · prompt 400 tok/s · load 0.50 s · memory 200.0 MiB (over 3 answers)"
+    assert arena_text(None) == "not answered in the arena yet"
 
 
-def test_decode_rates_average_each_files_answers_and_skip_failed_ones(tmp_path):
+def test_arena_figures_sum_up_each_files_answers_and_skip_failed_ones(tmp_path):
     base = a_round("r1")
     left = {**base.left_model, "fingerprint": "fp-a"}
     right = {**base.right_model, "fingerprint": "fp-b"}
     rounds = [
-        dataclasses.replace(base, left_model=left, right_model=right, left_metrics={"decode_tps": 10.0},
+        dataclasses.replace(base, left_model=left, right_model=right,
+                            left_metrics={"decode_tps": 10.0, "prompt_tps": 300.0, "load_s": 0.4,
+                                          "weights_bytes": 100, "context_bytes": 50},
                             right_metrics={"decode_tps": 30.0, "error": "boom"}),
         dataclasses.replace(base, id="r2", left_model=right, right_model=left, left_metrics={"decode_tps": 20.0},
-                            right_metrics={"decode_tps": 14.0}),
+                            right_metrics={"decode_tps": 14.0, "prompt_tps": None, "load_s": 0.6,
+                                           "weights_bytes": 100, "context_bytes": 70}),
     ]
-    assert decode_rates(rounds) == {"fp-a": 12.0, "fp-b": 20.0}
+    figures = arena_figures(rounds)
+    assert figures["fp-a"] == ArenaFigures(answers=2, decode_tps=12.0, prompt_tps=300.0, load_s=0.6,
+                                           memory_bytes=170)
+    assert figures["fp-b"] == ArenaFigures(answers=1, decode_tps=20.0, prompt_tps=None, load_s=None,
+                                           memory_bytes=None)
 
 
 def test_the_report_section_is_the_newest_comparisons_family(tmp_path):
