@@ -119,10 +119,13 @@ def _mean(answers: list[list[int]]) -> ScoreMean:
 
 
 def _units(votes: Iterable[Vote]) -> list[_Unit]:
-    """Every answer shown, in order of first vote; a rater's last vote on a round gives their scores."""
+    """Every answer scored, in order of first vote; a rater's last vote on a round gives their scores."""
     latest = {(vote.round_id, vote.rater): vote for vote in votes}
     units: dict[tuple[str, str], _Unit] = {}
     for vote in latest.values():
+        if vote.rubric_left is None and vote.rubric_right is None:
+            # No unit for alpha nor for a mean: skipped, not made (100,000 unscored votes made 200,000 objects).
+            continue
         for side, model, score in (("left", vote.model_left, vote.rubric_left),
                                    ("right", vote.model_right, vote.rubric_right)):
             unit = units.setdefault((vote.round_id, side), _Unit(model, vote.category, {}))
