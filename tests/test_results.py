@@ -268,9 +268,14 @@ def test_charts_and_a_saved_report_cover_the_rounds_and_votes(setup, event_loop,
     assert 'id="quantizations"' not in html  # none compared yet
 
 
-def test_a_saved_report_has_the_quantizations_compared(setup, event_loop, monkeypatch):
+def test_the_charts_and_a_saved_report_have_the_quantizations_compared(setup, event_loop, monkeypatch):
     window, arena, store, results = setup
+    event_loop.run_until_complete(results.show_charts())
+    assert "Quantizations" not in [results.charts.tabs.tabText(i) for i in range(results.charts.tabs.count())]
     store.add_quant_comparison(comparison(Q4, 0.05, "2026-01-02T10:00:00"))
+    event_loop.run_until_complete(results.show_charts())
+    tabs = [results.charts.tabs.tabText(i) for i in range(results.charts.tabs.count())]
+    assert tabs[-1] == "Quantizations" and isinstance(results.charts.tabs.widget(len(tabs) - 1), ChartImage)
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *args: None)
     page = event_loop.run_until_complete(results.save_report())
     assert 'id="quantizations"' in page.read_text() and (page.parent / "charts" / "quant_pareto.png").is_file()

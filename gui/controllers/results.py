@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import cached_property, partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, QSize, Qt, Slot
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from gui.bridge.worker import TRACEBACK_HINT
@@ -30,6 +30,7 @@ _RELEASE_SLICE = 5000  # votes freed at once: about 2 ms of holding Python's loc
 _UNTRACK_SLICE = 2048  # history rows made between two young collections on the results thread
 # Pillow compresses a PNG holding Python's lock, one output block a call: its 64 KiB blocks took 20 ms each.
 _PNG_BLOCK = 8192
+_PARETO_SIZE = (700, 450)  # the quantizations' chart in the charts window, as large as the report's others
 
 
 class LatestOnly:
@@ -470,7 +471,7 @@ def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
     store = Store(path)  # a SQLite connection serves only the thread that opened it
     try:
         rounds, votes = store.rounds(), store.votes()
-        quant = quant_report(store) if report_dir is not None else None
+        quant = quant_report(store)
     finally:
         store.close()
     if should_stop():
@@ -479,6 +480,11 @@ def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
     _release(votes)
     _release(rounds)
     charts = draw_charts(data, ratio, should_stop)
+    if quant is not None:  # the stakeholder's picture of the quantizations compared, beside the others
+        from gui.widgets.quant_chart import draw_pareto
+
+        charts.append(("quant_pareto", "Quantizations",
+                       draw_pareto(quant.rows, quant.comparison.base["quantization"], QSize(*_PARETO_SIZE), ratio)))
     if report_dir is None:
         return charts, None
     if should_stop():
