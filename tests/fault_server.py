@@ -37,6 +37,25 @@ def sse(*events: str) -> bytes:
     return b"".join(f"data: {event}\n\n".encode() for event in events)
 
 
+def one_model(model_id: str):
+    """The handler of a server of one model that answers every chat with "Rome." in two chunks."""
+    import json
+    import time
+
+    def answer(request, wfile, _connection):
+        if request.path.endswith("/models"):
+            wfile.write(response_head("200 OK", "application/json") + json.dumps({"data": [{"id": model_id}]}).encode())
+            return
+        wfile.write(response_head("200 OK", "text/event-stream"))
+        for text in ("Ro", "me."):
+            wfile.write(sse(json.dumps({"choices": [{"delta": {"content": text}, "finish_reason": None}]})))
+            wfile.flush()
+            time.sleep(0.01)
+        wfile.write(sse(json.dumps({"choices": [{"delta": {}, "finish_reason": "stop"}]}), "[DONE]"))
+
+    return answer
+
+
 @contextmanager
 def fault_server(answer):
     """Serve on 127.0.0.1 until the block ends; `answer(request, wfile, connection)` writes each response.

@@ -1,11 +1,9 @@
 """A served model on one side of the arena: picked, shown, answered, stored, and hidden while blind."""
 
 import asyncio
-import json
-import time
 
 from fakes import FakeEngine
-from fault_server import closed_port, fault_server, response_head, sse
+from fault_server import closed_port, fault_server, one_model
 from gui.core.sources import ServedParts, source_label
 from test_blind_round import KEEP_SEED, visible_strings
 from test_server_dialog import open_dialog, settle
@@ -14,17 +12,7 @@ from gguf_files import write_gguf
 MODEL_ID = "Zetamodel-14B-Instruct"
 
 
-def served(request, wfile, _connection):
-    """A server of one model that answers every chat with "Rome." in two chunks."""
-    if request.path.endswith("/models"):
-        wfile.write(response_head("200 OK", "application/json") + json.dumps({"data": [{"id": MODEL_ID}]}).encode())
-        return
-    wfile.write(response_head("200 OK", "text/event-stream"))
-    for text in ("Ro", "me."):
-        wfile.write(sse(json.dumps({"choices": [{"delta": {"content": text}, "finish_reason": None}]})))
-        wfile.flush()
-        time.sleep(0.01)
-    wfile.write(sse(json.dumps({"choices": [{"delta": {}, "finish_reason": "stop"}]}), "[DONE]"))
+served = one_model(MODEL_ID)
 
 
 def arena_with_a_server(make_arena, event_loop, tmp_path, url, blind=True):

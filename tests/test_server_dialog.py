@@ -1,7 +1,6 @@
 """Server…: a server, its key (none, an environment variable, the system keyring) and a model, picked in a dialog."""
 
 import asyncio
-import json
 import logging
 import sqlite3
 import time
@@ -9,7 +8,7 @@ import time
 import pytest
 
 from fakes import FakeEngine
-from fault_server import fault_server, response_head, sse
+from fault_server import fault_server, one_model, response_head
 from gguf_files import write_gguf
 from gui.core import api_keys
 from gui.core.backend import EngineError
@@ -20,20 +19,15 @@ KEY = "sk-test-4f9c1e77b2"  # what must never reach a file of the app
 MODEL_ID = "Keyed-8B"
 
 
-def keyed(request, wfile, _connection):
+SERVED = one_model(MODEL_ID)
+
+
+def keyed(request, wfile, connection):
     """A server that answers only with its key: a model list and a two-chunk answer."""
     if request.headers.get("authorization") != f"Bearer {KEY}":
         wfile.write(response_head("401 Unauthorized", "application/json") + b'{"error": "bad key"}')
         return
-    if request.path.endswith("/models"):
-        wfile.write(response_head("200 OK", "application/json") + json.dumps({"data": [{"id": MODEL_ID}]}).encode())
-        return
-    wfile.write(response_head("200 OK", "text/event-stream"))
-    for text in ("Ro", "me."):
-        wfile.write(sse(json.dumps({"choices": [{"delta": {"content": text}, "finish_reason": None}]})))
-        wfile.flush()
-        time.sleep(0.01)
-    wfile.write(sse(json.dumps({"choices": [{"delta": {}, "finish_reason": "stop"}]}), "[DONE]"))
+    SERVED(request, wfile, connection)
 
 
 def settle(event_loop, until, timeout_s: float = 5.0) -> None:

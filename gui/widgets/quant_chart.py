@@ -1,11 +1,11 @@
 """The Pareto chart of a model's quantizations: KL divergence against bits per weight, for window and report."""
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage
 
 from gui.core.quant_record import ScoreRow
+from gui.widgets.charts_window import figure_image
 
 _FLOOR = 1e-6  # a KLD this small draws at the axis' foot: a log axis has no 0 (a file against itself)
 
@@ -43,9 +43,4 @@ def draw_pareto(rows: list[ScoreRow], base: str, size: QSize, ratio: float) -> Q
     figure = Figure(figsize=(size.width() / 100, size.height() / 100), dpi=100 * ratio, layout="constrained")
     if pareto_figure(rows, base, figure) is None:
         return QImage()
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    width, height = canvas.get_width_height(physical=True)
-    image = QImage(bytes(canvas.buffer_rgba()), width, height, QImage.Format.Format_RGBA8888)
-    image.setDevicePixelRatio(ratio)
-    return image
+    return figure_image(figure, ratio)
