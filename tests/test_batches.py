@@ -3,6 +3,7 @@
 import asyncio
 import random
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,30 @@ def test_a_plain_batch_carries_no_protocol_mark(batches, event_loop):
     event_loop.run_until_complete(batches.start("tiny", 1, 0))
     (batch,) = batches.store.batches()
     assert "protocol" not in batch.settings
+
+
+def test_a_suite_file_is_imported_off_the_gui_thread_and_chosen(batches, event_loop, tmp_path, monkeypatch):
+    from gui.core.suites import import_suite
+
+    source = tmp_path / "extra.toml"
+    source.write_text('title = "Extra"\n[[prompts]]\nid = "x1"\ncategory = "misc"\nprompt = "Say hi."\n')
+    threads = []
+
+    def watched(*args):
+        threads.append(threading.current_thread().name)
+        return import_suite(*args)
+
+    monkeypatch.setattr("gui.controllers.batches.import_suite", watched)
+    batches.open()
+    suite = event_loop.run_until_complete(batches.import_file(str(source)))
+    assert suite.name == "extra" and (batches.data / "suites" / "extra.toml").is_file()
+    assert threads and threads[0].startswith("suites")  # not the GUI thread
+    assert batches.window.suites.currentData() == "extra"
+    assert batches.window.message.text() == "Imported extra: 1 prompt."
+
+
+def test_a_broken_suite_file_is_refused_and_nothing_is_copied(batches, event_loop, tmp_path):
+    source = tmp_path / "broken.toml"
+    source.write_text("[[prompts]]\nid = \n")
+    assert event_loop.run_until_complete(batches.import_file(str(source))) is None
+    assert "not valid TOML" in batches.window.message.text() and not (batches.data / "suites" / "broken.toml").exists()

@@ -2,6 +2,7 @@
 
 import asyncio
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Slot
@@ -30,6 +31,7 @@ class BatchSession(QObject):
         self.window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self.runner: BatchRunner | None = None
         self.task: asyncio.Task | None = None
+        self._suite_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suites")
         self.window.startRequested.connect(self.start)
         self.window.protocolRequested.connect(self.start_protocol)
         self.window.resumeRequested.connect(self.resume)
@@ -149,15 +151,24 @@ class BatchSession(QObject):
             self.window.show_message("Running again.")
 
     @Slot()
-    def _on_import_requested(self) -> None:
+    def _on_import_requested(self) -> asyncio.Task | None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Import suite", "", "Suites (*.toml *.jsonl *.csv)")
-        if not path:
-            return
+        return self.import_file(path) if path else None
+
+    def import_file(self, path: str) -> asyncio.Task:
+        """Check the suite file and copy it into the user's suites on a thread of its own (a suite of thousands of
+        prompts takes a while to read and check); the task gives the suite, or None (the window says why)."""
+        self.window.show_message(f"Importing {Path(path).name}…")
+        return asyncio.ensure_future(self._import(path))
+
+    async def _import(self, path: str):
         try:
-            suite = import_suite(path, self.data)
+            suite = await asyncio.get_running_loop().run_in_executor(self._suite_reader, import_suite, path, self.data)
         except SuiteError as error:
             self.window.show_message(str(error))
-            return
+            return None
         self.refresh()
         self.window.suites.setCurrentIndex(self.window.suites.findData(suite.name))
-        self.window.show_message(f"Imported {suite.name}: {len(suite.items)} prompts.")
+        count = len(suite.items)
+        self.window.show_message(f"Imported {suite.name}: {count} prompt{'s' if count != 1 else ''}.")
+        return suite
