@@ -43,12 +43,17 @@ def session(qtbot, event_loop, tmp_path):
     store = Store(tmp_path / "results.sqlite")
     for number in range(1, 6):
         store.add_round(a_round(number, swapped=number % 2 == 0))
+    yield from rating_session(qtbot, store)
+
+
+def rating_session(qtbot, store: Store):
+    """A rating session on `store` for rater kim, wired as gui.app wires it; the arena and store closed after."""
     window = MainWindow()
     qtbot.addWidget(window)
     arena = Arena(window, store, (FakeEngine(), FakeEngine()), rng=random.Random(0))
     arena.rater = "kim"
     rating = RatingSession(arena, store, rng=random.Random(1))
-    window.switchRaterRequested.connect(rating.switch_rater)  # as gui.app wires them
+    window.switchRaterRequested.connect(rating.switch_rater)
     qtbot.addWidget(rating.window)
     yield rating
     arena.shutdown()
@@ -138,16 +143,7 @@ def protocol_session(qtbot, event_loop, tmp_path):
     for number in range(1, 6):
         store.add_round(dataclasses.replace(a_round(number, swapped=number % 2 == 0), item_id="p1"))
     protocol_store(store, protocol=True)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    arena = Arena(window, store, (FakeEngine(), FakeEngine()), rng=random.Random(0))
-    arena.rater = "kim"
-    rating = RatingSession(arena, store, rng=random.Random(1))
-    window.switchRaterRequested.connect(rating.switch_rater)  # as gui.app wires them
-    qtbot.addWidget(rating.window)
-    yield rating
-    arena.shutdown()
-    store.close()
+    yield from rating_session(qtbot, store)
 
 
 def test_a_protocol_round_shows_its_guide_and_refuses_a_vote_without_both_scores(qtbot, protocol_session):
