@@ -1,5 +1,7 @@
 """Compare quantizations from the window, on the real SmolLM2 and its Q2_K copy: the note, the run, cancel, refusals."""
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -100,3 +102,21 @@ def test_a_side_loading_another_file_refuses_the_run_and_says_why(quants, defaul
     assert event_loop.run_until_complete(comparisons.compare("sample", "", CTX, 1)) is None
     assert "no longer hold two quantizations of one model" in comparisons.view.error.text()
     assert comparisons.store.quant_comparisons() == []
+
+
+def test_the_window_opens_on_what_was_measured_before_of_this_pair(quants, default_pair, requantized, event_loop):
+    from core.test_quant_record import card, comparison
+
+    comparisons = quants(default_pair[0], requantized)
+    sides = {side.model.card.path: side.model.identity["fingerprint"] for side in comparisons.arena.sides}
+    base = card("Q4_1", 98_000_000, 5.74, sides[default_pair[0]])
+    other = card("Q2_K", 88_000_000, 5.14, sides[requantized])
+    kept = dataclasses.replace(comparison(other, 0.36, "2026-12-01T10:00:00"), base=base)
+    comparisons.store.add_quant_comparison(kept)
+    comparisons.store.add_quant_comparison(comparison(card("Q3_K", 1, 3.0, "another-file"), 0.2, "2026-12-02T10:00"))
+    comparisons.window.compare_quants_action.trigger()
+    event_loop.run_until_complete(comparisons.stored_task)
+    view = comparisons.view
+    assert "Q2_K against Q4_1" in view.verdict.text() and view.scoreboard.rowCount() >= 1
+    assert view.status.text().startswith("Measured before, on 2026-12-01 10:00: 5 chunks of 512 of harbour-town.txt")
+    assert not view.pareto.image.isNull() and view.start_button.isEnabled()

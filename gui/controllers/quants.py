@@ -56,6 +56,18 @@ def comparison_figures(store_path: Path, comparison, chart_size: tuple) -> tuple
                                                                           *chart_size)
 
 
+def stored_figures(store_path: Path, fingerprints: tuple[str, str], chart_size: tuple) -> tuple | None:
+    """(verdict, scoreboard rows, Pareto image, comparison) of the newest stored comparison of these two files (base,
+    other fingerprints), or None when none is stored; for a worker thread."""
+    store = Store(store_path)  # a SQLite connection serves only the thread that opened it
+    try:
+        newest = next((c for c in store.quant_comparisons()
+                       if (c.base["fingerprint"], c.other["fingerprint"]) == fingerprints), None)
+    finally:
+        store.close()
+    return None if newest is None else (*comparison_figures(store_path, newest, chart_size), newest)
+
+
 class QuantComparisons(QObject):
     """Watches the sides for a quantization pair (the window's note and menu) and runs Compare quantizations.
 
@@ -78,6 +90,7 @@ class QuantComparisons(QObject):
         self.data = data
         self.pair: QuantPair | None = None
         self.task: asyncio.Task | None = None
+        self.stored_task: asyncio.Task | None = None  # showing what was measured before, as the window opens
         self._checks = 0
         self._stop = threading.Event()
         # Stepping over two vocabularies takes tens of milliseconds (Gemma's: 40): not on the GUI thread.
@@ -131,6 +144,22 @@ class QuantComparisons(QObject):
             "plus each one's context, until it ends.", trained)
         self.view.show()
         self.view.raise_()
+        fingerprints = self._fingerprints(pair)
+        if fingerprints is not None and (self.task is None or self.task.done()):
+            self.stored_task = asyncio.ensure_future(self._show_stored(fingerprints))
+
+    async def _show_stored(self, fingerprints: tuple[str, str]) -> None:
+        """What was measured of this pair before, shown as the window opens (a run's ribbon is not kept)."""
+        stored = await asyncio.get_event_loop().run_in_executor(
+            self._scorer, stored_figures, self.store.path, fingerprints, self.view.pareto.size_to_draw())
+        if stored is None or (self.task is not None and not self.task.done()):
+            return  # nothing measured yet, or a run has started since: it shows its own
+        verdict, rows, image, comparison = stored
+        self.view.show_result(verdict, None)
+        self.view.show_scoreboard(rows, image)
+        self.view.show_idle(f"Measured before, on {comparison.created_at[:16].replace('T', ' ')}: "
+                            f"{comparison.chunks_done} chunks of {comparison.n_ctx} of {comparison.text_name}. "
+                            "Start measures again.")
 
     @Slot(str, str, int, int)
     def _on_start(self, source: str, path: str, n_ctx: int, chunks: int) -> None:
