@@ -66,12 +66,6 @@ class MemoryKeyring:
     def set_password(self, service, username, password):
         self.secrets[(service, username)] = password
 
-    def delete_password(self, service, username):
-        import keyring.errors
-
-        if self.secrets.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
 
 @pytest.fixture(autouse=True)
 def no_keyring():

@@ -87,14 +87,3 @@ def has_kept_key(base_url: str) -> bool:
         return False
     return True
 
-
-def forget_key(base_url: str) -> None:
-    """Remove the key kept for the server at `base_url`, if any."""
-    address = public_address(base_url)
-    with _lock:
-        _cache.pop(address, None)
-    keyring = _keyring()
-    try:
-        keyring.delete_password(SERVICE, address)
-    except keyring.errors.PasswordDeleteError:
-        pass  # none was kept: nothing to forget
