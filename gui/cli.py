@@ -123,8 +123,9 @@ def write_results_report(args: argparse.Namespace) -> int:
         return 1
     out = Path(args.out) if args.out else default_report_dir(data)
     try:
-        report = gather(store.rounds(), store.votes(), title="GGUF Arena report", include_leaks=args.include_leaks)
-        page = write_report(report, out, quant=quant_report(store))
+        rounds = store.rounds()
+        report = gather(rounds, store.votes(), title="GGUF Arena report", include_leaks=args.include_leaks)
+        page = write_report(report, out, quant=quant_report(store, rounds))
     except OSError as error:
         print(f"Could not write the report to {error.filename or out}: {error.strerror or error}. "
               "Free some disk space or choose another folder with --out.", file=sys.stderr)

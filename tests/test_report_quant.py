@@ -11,7 +11,7 @@ def test_the_section_shows_the_verdict_the_scoreboard_and_the_chart_when_compari
     store = Store(tmp_path / "results.sqlite")
     store.add_quant_comparison(comparison(Q2, 0.3, "2026-01-01T10:00:00"))
     store.add_quant_comparison(comparison(Q4, 0.05, "2026-01-02T10:00:00"))
-    page = write_report(gather([], []), tmp_path / "report", quant=quant_report(store)).read_text()
+    page = write_report(gather([], []), tmp_path / "report", quant=quant_report(store, store.rounds())).read_text()
     section = page[page.index('<h2 id="quantizations">') : page.index('<h2 id="reproducibility">')]
     assert "Q4_K_M against Q8_0" in section and "28.6% (40.0 MiB)" in section
     assert section.count("<tr><td>Q") == 2 and "fp-q8" in section and "llama-cpp-python 0.3.36" in section
@@ -20,5 +20,5 @@ def test_the_section_shows_the_verdict_the_scoreboard_and_the_chart_when_compari
 
 def test_without_comparisons_there_is_no_section(tmp_path):
     store = Store(tmp_path / "results.sqlite")
-    page = write_report(gather([], []), tmp_path / "report", quant=quant_report(store)).read_text()
+    page = write_report(gather([], []), tmp_path / "report", quant=quant_report(store, store.rounds())).read_text()
     assert 'id="quantizations"' not in page and not (tmp_path / "report" / "charts" / "quant_pareto.png").exists()

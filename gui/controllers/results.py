@@ -471,7 +471,7 @@ def _chart_figures(path, include_leaks, ratio, report_dir, should_stop):
     store = Store(path)  # a SQLite connection serves only the thread that opened it
     try:
         rounds, votes = store.rounds(), store.votes()
-        quant = quant_report(store)
+        quant = quant_report(store, rounds)
     finally:
         store.close()
     if should_stop():

@@ -188,11 +188,12 @@ class QuantReport:
     rows: list[ScoreRow]
 
 
-def quant_report(store) -> QuantReport | None:
-    """The report's quantization section from a Store; None when nothing was compared."""
+def quant_report(store, rounds) -> QuantReport | None:
+    """The report's quantization section from a Store and its rounds (read once by the caller, for the report's
+    other figures too); None when nothing was compared."""
     comparisons = store.quant_comparisons()
     if not comparisons:
         return None
     newest = comparisons[0]
     family = [c for c in comparisons if c.family == newest.family]
-    return QuantReport(verdict_of(newest, arena_figures(store.rounds())), newest, scoreboard(family))
+    return QuantReport(verdict_of(newest, arena_figures(rounds)), newest, scoreboard(family))

@@ -90,8 +90,8 @@ def test_arena_figures_sum_up_each_files_answers_and_skip_failed_ones(tmp_path):
 
 def test_the_report_section_is_the_newest_comparisons_family(tmp_path):
     store = Store(tmp_path / "results.sqlite")
-    assert quant_report(store) is None
+    assert quant_report(store, store.rounds()) is None
     store.add_quant_comparison(comparison(Q2, 0.2, "1", family="gemma3/270/cd"))
     store.add_quant_comparison(comparison(Q4, 0.05, "2"))
-    report = quant_report(store)
+    report = quant_report(store, store.rounds())
     assert report.verdict.other == "Q4_K_M" and [row.quantization for row in report.rows] == ["Q4_K_M"]
